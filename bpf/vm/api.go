@@ -1,0 +1,110 @@
+// Package vm executes eBPF bytecode the way the Linux kernel does.
+//
+// Programs are decoded once into an internal form (Load) and executed many
+// times (Exec.Run). Every load and store goes through an address space
+// (Memory) made of regions the embedder maps, plus at most one BPF arena per
+// program. Helpers and kfuncs are dispatched through tables the embedder
+// provides in an Env. Nothing a program does can panic the Go process, touch
+// host memory or run past its instruction budget.
+//
+// This file is the package's contract with the rest of scxsim (loader, maps,
+// arena, sched_ext core): the exported types and their meaning.
+package vm
+
+// PageSize is the arena page size, the same as the kernel's PAGE_SIZE on x86-64.
+const PageSize = 4096
+
+// Address space layout. Addresses a program sees are 64-bit values; the VM
+// routes each access by its value:
+//
+//   - [RegionBase, RegionBase + n<<32): region n (see Memory.Map), the offset
+//     being the low 32 bits.
+//   - addresses below 1<<32, and addresses whose upper 32 bits equal those of
+//     the running program's arena UserBase: the arena (kernel form after
+//     addr_space_cast to address space 0, and user form respectively).
+//   - anything else: an invalid access, which stops the program with an *Error.
+//
+// FuncBase+pc is the value ld_imm64 BPF_PSEUDO_FUNC produces: the address of
+// the subprogram starting at instruction index pc of the same Program.
+const (
+	RegionBase uint64 = 0xffff_a000_0000_0000
+	FuncBase   uint64 = 0xffff_9000_0000_0000
+)
+
+// Limits the kernel imposes and the VM enforces.
+const (
+	StackSize     = 512 // bytes of stack per frame (MAX_BPF_STACK)
+	MaxCallFrames = 8   // bpf-to-bpf call depth (MAX_CALL_FRAMES)
+)
+
+// Insn is one raw 8-byte eBPF instruction slot, as in struct bpf_insn. An
+// ld_imm64 takes two slots; the second carries the upper 32 bits in Imm.
+type Insn struct {
+	Op  uint8
+	Dst uint8 // 4 bits
+	Src uint8 // 4 bits
+	Off int16
+	Imm int32
+}
+
+// Perm says what a program may do with a region.
+type Perm uint8
+
+const (
+	PermRead  Perm = 1 << iota // loads allowed
+	PermWrite                  // stores and atomics allowed
+	PermRW    = PermRead | PermWrite
+)
+
+// RegionID names a mapped region; its address is RegionBase + id<<32.
+type RegionID uint32
+
+// Pseudo source-register values of ld_imm64 and call, as in the kernel's
+// include/uapi/linux/bpf.h.
+const (
+	PseudoMapFD       = 1 // ld_imm64: imm = map fd
+	PseudoMapValue    = 2 // ld_imm64: imm = map fd, second imm = value offset
+	PseudoBTFID       = 3 // ld_imm64: imm = BTF id of a kernel variable
+	PseudoFunc        = 4 // ld_imm64: imm = relative insn offset of a subprogram
+	PseudoMapIdx      = 5 // ld_imm64: imm = map index
+	PseudoMapIdxValue = 6 // ld_imm64: imm = map index, second imm = value offset
+
+	PseudoCall       = 1 // call: imm = relative offset of a bpf-to-bpf callee
+	PseudoKfuncCall  = 2 // call: imm = kfunc BTF id, off = module BTF fd index
+	HelperCallSrcReg = 0 // call: imm = helper id
+)
+
+// Helper implements a BPF helper or kfunc. It receives the running execution
+// (memory, CPU, embedder context, callbacks) and r1..r5, and returns r0. A
+// non-nil error stops the program; the VM wraps it with the program name and
+// instruction index.
+type Helper func(e *Exec, r1, r2, r3, r4, r5 uint64) (uint64, error)
+
+// Env is what the embedder provides when a program is loaded. Lookups happen
+// once, at Load; an unknown helper or kfunc fails the load in the kernel
+// verifier's words.
+type Env struct {
+	// Helper returns the implementation of helper id (BPF_FUNC_*).
+	Helper func(id int32) (Helper, bool)
+	// Kfunc returns the implementation of the kfunc with this BTF id (and
+	// module BTF fd index off, 0 for vmlinux).
+	Kfunc func(id int32, off int16) (Helper, bool)
+	// LdImm64 resolves the pseudo forms of ld_imm64 other than PseudoFunc:
+	// src is the pseudo value, imm and imm2 the two immediates. It returns
+	// the 64-bit value the register receives.
+	LdImm64 func(src uint8, imm, imm2 int32) (uint64, error)
+}
+
+// Arena is the VM's view of one BPF arena (the arena package owns its
+// allocation and lifetime). Pages is indexed by page number relative to
+// UserBase; a nil entry is an unpopulated page.
+type Arena struct {
+	// UserBase is user_vm_start: the user address of page 0.
+	UserBase uint64
+	// Pages holds max_entries slots; nil means not populated.
+	Pages []*[PageSize]byte
+	// Fault is called when a program loads from or stores to an unpopulated
+	// arena address. The VM then continues as the kernel does: a load yields
+	// 0 and a store is dropped. pc is the faulting instruction index.
+	Fault func(e *Exec, pc int, addr uint64, size int, write bool)
+}
