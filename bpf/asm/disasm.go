@@ -1,0 +1,254 @@
+package asm
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/scxsim/scxsim/bpf/vm"
+)
+
+// Disassemble renders instruction slots as assembly text, one instruction
+// per line, in the syntax Assemble accepts. Jump and call targets are
+// written as relative offsets. Any slot the syntax cannot express exactly
+// (reserved fields set, unknown opcodes, a truncated lddw) is written as a
+// `.raw` line, so Assemble(Disassemble(p)) always reproduces p bit for bit.
+func Disassemble(insns []vm.Insn) string {
+	var b strings.Builder
+	for pc := 0; pc < len(insns); {
+		text, n := DisassembleAt(insns, pc)
+		b.WriteString(text)
+		b.WriteByte('\n')
+		pc += n
+	}
+	return b.String()
+}
+
+// DisassembleAt renders the instruction at slot pc and returns the text and
+// the number of slots it covers (2 for lddw, otherwise 1).
+func DisassembleAt(insns []vm.Insn, pc int) (string, int) {
+	if pc < 0 || pc >= len(insns) {
+		return "", 1
+	}
+	in := insns[pc]
+	if in.Op == opLDDW && pc+1 < len(insns) {
+		hi := insns[pc+1]
+		if in.Src == 0 && in.Off == 0 && hi == (vm.Insn{Imm: hi.Imm}) {
+			v := uint64(uint32(in.Imm)) | uint64(uint32(hi.Imm))<<32
+			text := fmt.Sprintf("lddw %s, %#x", regName(in.Dst), v)
+			if exact(text, insns[pc:pc+2]) {
+				return text, 2
+			}
+		}
+		return rawText(in), 1
+	}
+	if text, ok := render(in); ok && exact(text, insns[pc:pc+1]) {
+		return text, 1
+	}
+	return rawText(in), 1
+}
+
+func rawText(in vm.Insn) string { return fmt.Sprintf(".raw %#016x", RawValue(in)) }
+
+// exact reports whether text assembles back to exactly want.
+func exact(text string, want []vm.Insn) bool {
+	got, err := Assemble(text)
+	if err != nil || len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func regName(r uint8) string { return fmt.Sprintf("%%r%d", r) }
+
+// immText writes small immediates in decimal and large ones in hex.
+func immText(v int32) string {
+	if v > -4096 && v < 4096 {
+		return fmt.Sprint(v)
+	}
+	if v < 0 {
+		return fmt.Sprintf("-%#x", -int64(v))
+	}
+	return fmt.Sprintf("%#x", v)
+}
+
+func offText(v int16) string {
+	if v < 0 {
+		return fmt.Sprint(v)
+	}
+	return fmt.Sprintf("+%d", v)
+}
+
+func memText(r uint8, off int16) string {
+	if off == 0 {
+		return "[" + regName(r) + "]"
+	}
+	return "[" + regName(r) + offText(off) + "]"
+}
+
+type aluKey struct {
+	op  uint8
+	off int16
+}
+
+// Reverse lookups of the assembler's tables (each value is unique).
+var (
+	aluNames    = map[aluKey]string{}
+	jmpNames    = map[uint8]string{}
+	atomicNames = map[int32]string{}
+)
+
+func init() {
+	for name, o := range aluOps {
+		aluNames[aluKey{o.op, o.off}] = name
+	}
+	for name, op := range jmpOps {
+		jmpNames[op] = name
+	}
+	for name, imm := range atomicOps {
+		atomicNames[imm] = name
+	}
+}
+
+var sizeNames = map[uint8]string{sizeB: "b", sizeH: "h", sizeW: "w", sizeDW: "dw"}
+
+// render produces the text for one slot; ok is false when there is no
+// mnemonic for it. The caller checks the result re-assembles exactly.
+func render(in vm.Insn) (string, bool) {
+	cls := in.Op & 7
+	switch cls {
+	case clsALU, clsALU64:
+		return renderALU(in)
+	case clsJMP, clsJMP32:
+		return renderJump(in)
+	case clsLDX:
+		size := sizeNames[in.Op&0x18]
+		switch in.Op & 0xe0 {
+		case modeMEM:
+			return fmt.Sprintf("ldx%s %s, %s", size, regName(in.Dst), memText(in.Src, in.Off)), true
+		case modeMEMSX:
+			return fmt.Sprintf("ldxs%s %s, %s", size, regName(in.Dst), memText(in.Src, in.Off)), true
+		}
+	case clsST:
+		if in.Op&0xe0 == modeMEM {
+			return fmt.Sprintf("st%s %s, %s", sizeNames[in.Op&0x18], memText(in.Dst, in.Off), immText(in.Imm)), true
+		}
+	case clsSTX:
+		switch in.Op & 0xe0 {
+		case modeMEM:
+			return fmt.Sprintf("stx%s %s, %s", sizeNames[in.Op&0x18], memText(in.Dst, in.Off), regName(in.Src)), true
+		case modeATOMIC:
+			return renderAtomic(in)
+		}
+	}
+	return "", false
+}
+
+func renderALU(in vm.Insn) (string, bool) {
+	suffix := ""
+	if in.Op&7 == clsALU {
+		suffix = "32"
+	}
+	op := in.Op & 0xf0
+	switch op {
+	case aluNEG:
+		return fmt.Sprintf("neg%s %s", suffix, regName(in.Dst)), true
+	case aluEND:
+		var name string
+		switch {
+		case in.Op&7 == clsALU64:
+			name = "bswap"
+		case in.Op&srcX != 0:
+			name = "be"
+		default:
+			name = "le"
+		}
+		return fmt.Sprintf("%s%d %s", name, in.Imm, regName(in.Dst)), true
+	case aluMOV:
+		if in.Off == 8 || in.Off == 16 || in.Off == 32 {
+			w := "64"
+			if suffix != "" {
+				w = "32"
+			}
+			return fmt.Sprintf("movsx%d%s %s, %s", in.Off, w, regName(in.Dst), regName(in.Src)), true
+		}
+	}
+	name, ok := aluNames[aluKey{op, in.Off}]
+	if !ok {
+		return "", false
+	}
+	if in.Op&srcX != 0 {
+		return fmt.Sprintf("%s%s %s, %s", name, suffix, regName(in.Dst), regName(in.Src)), true
+	}
+	return fmt.Sprintf("%s%s %s, %s", name, suffix, regName(in.Dst), immText(in.Imm)), true
+}
+
+func renderJump(in vm.Insn) (string, bool) {
+	op := in.Op & 0xf0
+	jmp32 := in.Op&7 == clsJMP32
+	switch op {
+	case jmpJA:
+		if jmp32 {
+			return fmt.Sprintf("ja32 %s", offText32(in.Imm)), true
+		}
+		return fmt.Sprintf("ja %s", offText(in.Off)), true
+	case jmpEXIT:
+		return "exit", true
+	case jmpJCOND:
+		return fmt.Sprintf("may_goto %s", offText(in.Off)), true
+	case jmpCALL:
+		if in.Op&srcX != 0 {
+			return fmt.Sprintf("callx %s", regName(in.Dst)), true
+		}
+		switch in.Src {
+		case vm.HelperCallSrcReg:
+			return fmt.Sprintf("call %d", in.Imm), true
+		case vm.PseudoCall:
+			return fmt.Sprintf("call local %s", offText32(in.Imm)), true
+		case vm.PseudoKfuncCall:
+			return fmt.Sprintf("call runtime %d", in.Imm), true
+		}
+		return "", false
+	}
+	suffix := ""
+	if jmp32 {
+		suffix = "32"
+	}
+	name, ok := jmpNames[op]
+	if !ok {
+		return "", false
+	}
+	src := immText(in.Imm)
+	if in.Op&srcX != 0 {
+		src = regName(in.Src)
+	}
+	return fmt.Sprintf("%s%s %s, %s, %s", name, suffix, regName(in.Dst), src, offText(in.Off)), true
+}
+
+func offText32(v int32) string {
+	if v < 0 {
+		return fmt.Sprint(v)
+	}
+	return fmt.Sprintf("+%d", v)
+}
+
+func renderAtomic(in vm.Insn) (string, bool) {
+	suffix := ""
+	if in.Op&0x18 == sizeW {
+		suffix = "32"
+	}
+	fetch := ""
+	imm := in.Imm
+	if imm != atomicXchg && imm != atomicCmpxchg && imm&atomicFetch != 0 {
+		fetch, imm = "fetch ", imm&^atomicFetch
+	}
+	name, ok := atomicNames[imm]
+	if !ok {
+		return "", false
+	}
+	return fmt.Sprintf("lock %s%s%s %s, %s", fetch, name, suffix, memText(in.Dst, in.Off), regName(in.Src)), true
+}
