@@ -1,0 +1,437 @@
+package vm
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Instruction budget. Every executed instruction counts. A run may execute
+// BaseBudget instructions (the verifier's per-path complexity limit, which
+// bounds any loop-free or verifier-unrolled program) plus whatever it earns
+// through bounded iteration:
+//
+//   - Exec.Call credits the instructions the callback executed, so helpers
+//     such as bpf_loop need not do anything;
+//   - each may_goto that falls through (at most 8M per function invocation,
+//     BPF_MAX_LOOPS) credits the instructions its frame executed since its
+//     previous may_goto pass;
+//   - helpers call Exec.Credit, typically Credit(IterCredit) per successful
+//     iterator next.
+//
+// The allowance never exceeds the ceiling: Exec.Budget if set, else
+// MaxBudget. A run that needs more stops with "instruction budget exhausted".
+const (
+	BaseBudget uint64 = 1 << 20
+	MaxBudget  uint64 = 1 << 32
+	IterCredit uint64 = 1 << 20
+)
+
+// maxNesting bounds re-entrant Runs (a helper running another program).
+const maxNesting = 8
+
+const stackBytes = MaxCallFrames * StackSize
+
+// Error is a run-time or load-time failure of a program.
+type Error struct {
+	Prog string
+	PC   int    // instruction index, -1 if none
+	Addr uint64 // faulting address for memory errors, else 0
+	Msg  string
+	Err  error // underlying error (a helper's), if any
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("prog %s: insn %d: %s", e.Prog, e.PC, e.Msg) }
+
+// Unwrap returns the underlying error, if any.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Exec is one execution context: registers live in Run, but the stack, the
+// budget accounting and the embedder's per-context data live here. An Exec
+// is not safe for concurrent use; use one per simulated CPU.
+type Exec struct {
+	Mem    *Memory
+	CPU    int    // simulated CPU, for per-CPU semantics
+	Ctx    any    // embedder context, for example the current task
+	Budget uint64 // instruction ceiling per Run; 0 means MaxBudget
+	// Stream, if set, receives violation reports (fd 2 = stderr stream).
+	Stream func(prog string, fd int, msg string)
+
+	levels    []*runState // one per Run nesting level, reused
+	level     int         // active Runs
+	lastSteps uint64
+}
+
+// frame is one bpf-to-bpf call frame's bookkeeping.
+type frame struct {
+	retPC   int
+	saved   [5]uint64 // caller's r6..r10
+	mayGoto uint32    // may_goto passes left
+	mark    uint64    // steps at the previous may_goto credit
+}
+
+// runState is the state of one (possibly nested) Run.
+type runState struct {
+	prog      *Program
+	stack     *[stackBytes]byte
+	stackBase uint64
+	steps     uint64
+	limit     uint64
+	ceil      uint64
+	depth     int
+	frames    [MaxCallFrames]frame
+}
+
+// NewExec returns an execution context on mem, mapping its stack there.
+func NewExec(mem *Memory) *Exec {
+	e := &Exec{Mem: mem}
+	e.levels = append(e.levels, e.newRunState(0))
+	return e
+}
+
+func (e *Exec) newRunState(level int) *runState {
+	st := new([stackBytes]byte)
+	name := "stack"
+	if level > 0 {
+		name = fmt.Sprintf("stack#%d", level)
+	}
+	_, base := e.Mem.Map(name, st[:], PermRW)
+	return &runState{stack: st, stackBase: base}
+}
+
+// Run executes p with r1..r5 = args and returns r0. It may be called from
+// within a helper (a nested run gets its own stack).
+func (e *Exec) Run(p *Program, args ...uint64) (ret uint64, err error) {
+	if p == nil {
+		return 0, &Error{PC: -1, Msg: "nil program"}
+	}
+	if len(args) > 5 {
+		return 0, &Error{Prog: p.Name, PC: -1, Msg: fmt.Sprintf("%d arguments, at most 5", len(args))}
+	}
+	if e.level >= maxNesting {
+		return 0, &Error{Prog: p.Name, PC: -1, Msg: "program runs nested too deeply"}
+	}
+	if e.level == len(e.levels) {
+		e.levels = append(e.levels, e.newRunState(e.level))
+	}
+	rs := e.levels[e.level]
+	e.level++
+	defer func() {
+		if r := recover(); r != nil {
+			ret, err = 0, &Error{Prog: p.Name, PC: -1, Msg: fmt.Sprintf("internal error: %v", r)}
+		}
+		e.lastSteps = rs.steps
+		rs.prog = nil
+		e.level--
+	}()
+	rs.prog = p
+	rs.steps = 0
+	rs.ceil = MaxBudget
+	if e.Budget != 0 {
+		rs.ceil = e.Budget
+	}
+	rs.limit = min(BaseBudget, rs.ceil)
+	rs.depth = 0
+	rs.frames[0] = frame{mayGoto: maxLoops}
+	var a [5]uint64
+	copy(a[:], args)
+	return e.interp(rs, 0, 0, &a)
+}
+
+// Call runs the subprogram at fn (a FuncBase+pc value of the running
+// program, as produced by ld_imm64 BPF_PSEUDO_FUNC) with r1..r5 = args, in a
+// new call frame, and returns its r0. Helpers use it for callbacks. The
+// instructions the callback executed are credited to the budget.
+func (e *Exec) Call(fn uint64, args ...uint64) (uint64, error) {
+	if e.level == 0 {
+		return 0, &Error{PC: -1, Msg: "callback invoked with no program running"}
+	}
+	rs := e.levels[e.level-1]
+	p := rs.prog
+	pc := fn - FuncBase
+	if fn < FuncBase || pc >= uint64(p.n) || !p.starts[pc] {
+		return 0, &Error{Prog: p.Name, PC: -1, Addr: fn, Msg: fmt.Sprintf("invalid callback address %#x", fn)}
+	}
+	if len(args) > 5 {
+		return 0, &Error{Prog: p.Name, PC: int(pc), Msg: fmt.Sprintf("%d arguments, at most 5", len(args))}
+	}
+	d := rs.depth + 1
+	if d >= MaxCallFrames {
+		return 0, &Error{Prog: p.Name, PC: int(pc), Msg: fmt.Sprintf("the call stack of %d frames is too deep", d+1)}
+	}
+	var a [5]uint64
+	copy(a[:], args)
+	saved := rs.depth
+	rs.depth = d
+	rs.frames[d] = frame{mayGoto: maxLoops, mark: rs.steps}
+	start := rs.steps
+	r0, err := e.interp(rs, int(pc), d, &a)
+	rs.depth = saved
+	if err == nil {
+		e.credit(rs, rs.steps-start)
+	}
+	return r0, err
+}
+
+// Credit raises the running program's instruction allowance by n (up to the
+// ceiling). Helpers that run one bounded iteration call it; see BaseBudget.
+func (e *Exec) Credit(n uint64) {
+	if e.level > 0 {
+		e.credit(e.levels[e.level-1], n)
+	}
+}
+
+func (e *Exec) credit(rs *runState, n uint64) {
+	l := rs.limit + n
+	if l < rs.limit || l > rs.ceil {
+		l = rs.ceil
+	}
+	rs.limit = l
+}
+
+// Prog returns the running program, or nil outside a Run.
+func (e *Exec) Prog() *Program {
+	if e.level == 0 {
+		return nil
+	}
+	return e.levels[e.level-1].prog
+}
+
+// Steps returns the instructions executed so far by the current Run, or by
+// the last one if none is running.
+func (e *Exec) Steps() uint64 {
+	if e.level == 0 {
+		return e.lastSteps
+	}
+	return e.levels[e.level-1].steps
+}
+
+// Slice returns the size bytes at addr for a helper to read or write: a
+// region of Mem (the stack included) or, for arena addresses, a populated
+// page of the running program's arena (not straddling pages).
+func (e *Exec) Slice(addr uint64, size int, write bool) ([]byte, error) {
+	if size < 0 {
+		return nil, fmt.Errorf("invalid memory access at %#x (size %d)", addr, size)
+	}
+	if e.level > 0 {
+		if a := e.levels[e.level-1].prog.Arena; a != nil {
+			if ko, ok := arenaOffset(a, addr); ok {
+				pg := (ko - uint32(a.UserBase)) >> 12
+				o := ko & (PageSize - 1)
+				if uint64(pg) < uint64(len(a.Pages)) && a.Pages[pg] != nil && int(o)+size <= PageSize {
+					return a.Pages[pg][o : int(o)+size : int(o)+size], nil
+				}
+				return nil, fmt.Errorf("invalid arena access at %#x (size %d)", addr, size)
+			}
+		}
+	}
+	return e.Mem.Slice(addr, size, write)
+}
+
+// arenaOffset returns the 32-bit arena offset (kernel form) of addr if addr
+// is an arena address of a.
+func arenaOffset(a *Arena, addr uint64) (uint32, bool) {
+	hi := addr >> 32
+	if hi == 0 || hi == a.UserBase>>32 {
+		return uint32(addr), true
+	}
+	return 0, false
+}
+
+// Arena guard: the kernel surrounds the arena's kernel mapping with unmapped
+// guard pages covering any 16-bit insn offset, so a kernel-form address a
+// little outside [0, 4G) faults like an unpopulated page.
+const arenaGuard = 1 << 15
+
+var errNoArenaPage = errors.New("arena fault")
+
+// resolve maps the size bytes at addr to at most two slices (two when an
+// arena access straddles a page boundary). An arena fault is reported to
+// the arena and returns errNoArenaPage; any other failure an *Error.
+func (e *Exec) resolve(rs *runState, pc int, addr uint64, size int, want Perm) (b1, b2 []byte, err error) {
+	d := addr - RegionBase
+	id := d >> 32
+	regs := e.Mem.regions
+	if id != 0 && id < uint64(len(regs)) {
+		r := &regs[id]
+		off := uint64(uint32(d))
+		if r.Perm&want == want && off+uint64(size) <= uint64(len(r.Data)) {
+			return r.Data[off : off+uint64(size)], nil, nil
+		}
+		return nil, nil, e.memErr(rs, pc, addr, size, want, r)
+	}
+	if a := rs.prog.Arena; a != nil {
+		write := want&PermWrite != 0
+		ko, ok := arenaOffset(a, addr)
+		if !ok {
+			if addr >= ^uint64(arenaGuard-1) || addr-(1<<32) < arenaGuard {
+				e.arenaFault(rs, a, pc, addr, size, write)
+				return nil, nil, errNoArenaPage
+			}
+			return nil, nil, e.memErr(rs, pc, addr, size, want, nil)
+		}
+		if uint64(ko)+uint64(size) > 1<<32 {
+			e.arenaFault(rs, a, pc, addr, size, write)
+			return nil, nil, errNoArenaPage
+		}
+		p1 := a.page(ko)
+		o := int(ko & (PageSize - 1))
+		if p1 == nil {
+			e.arenaFault(rs, a, pc, addr, size, write)
+			return nil, nil, errNoArenaPage
+		}
+		if o+size <= PageSize {
+			return p1[o : o+size], nil, nil
+		}
+		p2 := a.page(ko + uint32(PageSize-o))
+		if p2 == nil {
+			e.arenaFault(rs, a, pc, addr, size, write)
+			return nil, nil, errNoArenaPage
+		}
+		return p1[o:], p2[:o+size-PageSize], nil
+	}
+	return nil, nil, e.memErr(rs, pc, addr, size, want, nil)
+}
+
+// page returns the populated page holding arena offset ko, or nil.
+func (a *Arena) page(ko uint32) *[PageSize]byte {
+	pg := (ko - uint32(a.UserBase)) >> 12
+	if uint64(pg) < uint64(len(a.Pages)) {
+		return a.Pages[pg]
+	}
+	return nil
+}
+
+func (e *Exec) arenaFault(rs *runState, a *Arena, pc int, addr uint64, size int, write bool) {
+	if a.Fault != nil {
+		a.Fault(e, pc, a.UserBase&^0xffffffff|uint64(uint32(addr)), size, write)
+	}
+}
+
+func (e *Exec) memErr(rs *runState, pc int, addr uint64, size int, want Perm, r *Region) error {
+	kind := "read"
+	if want&PermWrite != 0 {
+		kind = "write"
+	}
+	msg := fmt.Sprintf("invalid memory %s of %d bytes at %#x", kind, size, addr)
+	if r != nil {
+		msg += " (region " + r.Name + ")"
+	}
+	return &Error{Prog: rs.prog.Name, PC: pc, Addr: addr, Msg: msg}
+}
+
+// load reads a little-endian value of size bytes; an arena fault yields 0.
+func (e *Exec) load(rs *runState, pc int, addr uint64, size int) (uint64, error) {
+	b1, b2, err := e.resolve(rs, pc, addr, size, PermRead)
+	if err != nil {
+		if err == errNoArenaPage {
+			return 0, nil
+		}
+		return 0, err
+	}
+	return getLE(b1, b2), nil
+}
+
+// store writes a little-endian value of size bytes; an arena fault drops it.
+func (e *Exec) store(rs *runState, pc int, addr uint64, size int, v uint64) error {
+	b1, b2, err := e.resolve(rs, pc, addr, size, PermWrite)
+	if err != nil {
+		if err == errNoArenaPage {
+			return nil
+		}
+		return err
+	}
+	putLE(b1, b2, v)
+	return nil
+}
+
+func getLE(b1, b2 []byte) uint64 {
+	if b2 == nil {
+		switch len(b1) {
+		case 1:
+			return uint64(b1[0])
+		case 2:
+			return uint64(binary.LittleEndian.Uint16(b1))
+		case 4:
+			return uint64(binary.LittleEndian.Uint32(b1))
+		case 8:
+			return binary.LittleEndian.Uint64(b1)
+		}
+	}
+	var v uint64
+	n := 0
+	for _, c := range b1 {
+		v |= uint64(c) << (8 * n)
+		n++
+	}
+	for _, c := range b2 {
+		v |= uint64(c) << (8 * n)
+		n++
+	}
+	return v
+}
+
+func putLE(b1, b2 []byte, v uint64) {
+	if b2 == nil {
+		switch len(b1) {
+		case 1:
+			b1[0] = byte(v)
+			return
+		case 2:
+			binary.LittleEndian.PutUint16(b1, uint16(v))
+			return
+		case 4:
+			binary.LittleEndian.PutUint32(b1, uint32(v))
+			return
+		case 8:
+			binary.LittleEndian.PutUint64(b1, v)
+			return
+		}
+	}
+	for i := range b1 {
+		b1[i] = byte(v)
+		v >>= 8
+	}
+	for i := range b2 {
+		b2[i] = byte(v)
+		v >>= 8
+	}
+}
+
+// atomic performs the read-modify-write atomic op (a BPF_ATOMIC imm code)
+// of size 4 or 8 at addr and returns the old value (zero-extended for 32
+// bits). ok is false when an arena fault dropped the operation.
+func (e *Exec) atomic(rs *runState, pc int, addr uint64, size int, op int64, src, r0 uint64) (old uint64, ok bool, err error) {
+	b1, b2, err := e.resolve(rs, pc, addr, size, PermRW)
+	if err != nil {
+		if err == errNoArenaPage {
+			return 0, false, nil
+		}
+		return 0, false, err
+	}
+	old = getLE(b1, b2)
+	var nv uint64
+	switch op &^ atomicFETCH {
+	case atomicADD:
+		nv = old + src
+	case atomicOR:
+		nv = old | src
+	case atomicAND:
+		nv = old & src
+	case atomicXOR:
+		nv = old ^ src
+	case atomicXCHG &^ atomicFETCH:
+		nv = src
+	default: // cmpxchg
+		nv = old
+		cmp := r0
+		if size == 4 {
+			cmp = uint64(uint32(r0))
+		}
+		if old == cmp {
+			nv = src
+		}
+	}
+	putLE(b1, b2, nv)
+	return old, true, nil
+}

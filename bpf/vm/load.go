@@ -1,0 +1,519 @@
+package vm
+
+import "fmt"
+
+// Program is a loaded, pre-decoded program, ready to run on any Exec.
+type Program struct {
+	// Name is the program's name, used in error messages.
+	Name string
+	// Arena is the BPF arena the program uses (nil if none). The loader sets
+	// it after Load; the VM routes arena addresses through it.
+	Arena *Arena
+
+	code   []dinsn  // one entry per raw slot, plus a sentinel
+	funcs  []Helper // helper and kfunc implementations, indexed by call imm
+	starts []bool   // starts[pc]: pc begins a subprogram
+	n      int      // raw instruction count
+}
+
+// Len is the number of raw instruction slots (an ld_imm64 counts two).
+func (p *Program) Len() int { return p.n }
+
+// Load checks and pre-decodes a program. It rejects malformed bytecode
+// (unknown opcodes, reserved fields in use, bad registers, jumps out of
+// range or into an ld_imm64, a subprogram that can fall through its end)
+// with the kernel verifier's words, resolves helpers and kfuncs through env
+// and resolves ld_imm64 pseudo forms. env may be nil for programs that call
+// no helpers and use no pseudo ld_imm64.
+func Load(name string, insns []Insn, env *Env) (p *Program, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, &Error{Prog: name, PC: -1, Msg: fmt.Sprintf("internal error during load: %v", r)}
+		}
+	}()
+	if env == nil {
+		env = &Env{}
+	}
+	l := &loader{name: name, insns: insns, env: env}
+	return l.load()
+}
+
+type loader struct {
+	name  string
+	insns []Insn
+	env   *Env
+	p     *Program
+}
+
+func (l *loader) errf(pc int, format string, args ...any) error {
+	return &Error{Prog: l.name, PC: pc, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (l *loader) load() (*Program, error) {
+	n := len(l.insns)
+	if n == 0 {
+		return nil, l.errf(0, "empty program")
+	}
+	if n > 1<<20 {
+		return nil, l.errf(0, "program of %d insns is too large", n)
+	}
+	p := &Program{Name: l.name, n: n, code: make([]dinsn, n+1), starts: make([]bool, n+1)}
+	l.p = p
+	p.code[n] = dinsn{op: opFallOff}
+	second := make([]bool, n) // second slot of an ld_imm64
+	p.starts[0] = true
+	for i := 0; i < n; i++ {
+		if second[i] {
+			continue
+		}
+		d, err := l.decode(i)
+		if err != nil {
+			return nil, err
+		}
+		p.code[i] = d
+		if d.op == opLdImm64 {
+			second[i+1] = true
+			p.code[i+1] = dinsn{op: opFallOff}
+		}
+		if d.op == opCallLocal {
+			p.starts[d.off] = true
+		}
+		if d.op == opLdImm64 && l.insns[i].Src == PseudoFunc {
+			p.starts[i+int(l.insns[i].Imm)+1] = true
+		}
+	}
+	// Jumps stay inside their subprogram and never land on an ld_imm64's
+	// second half; no subprogram falls through its end (check_subprogs).
+	ends := make([]int, n)
+	for i, end := n-1, n; i >= 0; i-- {
+		ends[i] = end
+		if p.starts[i] {
+			end = i
+		}
+	}
+	start := 0
+	for i := 0; i < n; i++ {
+		if p.starts[i] {
+			start = i
+		}
+		end := ends[i]
+		d := &p.code[i]
+		if isJump(d.op) {
+			t := int(d.off)
+			if t < start || t >= end {
+				return nil, l.errf(i, "jump out of range from insn %d to %d", i, t)
+			}
+			if second[t] {
+				return nil, l.errf(i, "jump into the middle of ldimm64 insn %d", t-1)
+			}
+		}
+		if i+1 == n || p.starts[i+1] {
+			if d.op != opExit && d.op != opJa {
+				return nil, l.errf(i, "last insn is not an exit or jmp")
+			}
+		}
+	}
+	return p, nil
+}
+
+func isJump(op uint8) bool { return op >= opJa && op <= opMayGoto }
+
+// Verifier-style register checks.
+func (l *loader) reg(pc int, r uint8) error {
+	if r > 10 {
+		return l.errf(pc, "R%d is invalid", r)
+	}
+	return nil
+}
+
+func (l *loader) dstReg(pc int, r uint8) error {
+	if err := l.reg(pc, r); err != nil {
+		return err
+	}
+	if r == 10 {
+		return l.errf(pc, "frame pointer is read only")
+	}
+	return nil
+}
+
+func (l *loader) decode(i int) (dinsn, error) {
+	in := l.insns[i]
+	d := dinsn{dst: in.Dst, src: in.Src, off: int32(in.Off), imm: int64(in.Imm)}
+	if in.Dst > 15 || in.Src > 15 {
+		return d, l.errf(i, "R%d is invalid", max(in.Dst, in.Src))
+	}
+	switch in.Op & 0x07 {
+	case clsALU, clsALU64:
+		return l.decodeALU(i, in, d)
+	case clsJMP, clsJMP32:
+		return l.decodeJmp(i, in, d)
+	case clsLDX:
+		return l.decodeLdx(i, in, d)
+	case clsST:
+		return l.decodeSt(i, in, d)
+	case clsSTX:
+		return l.decodeStx(i, in, d)
+	default: // clsLD
+		return l.decodeLd(i, in, d)
+	}
+}
+
+var (
+	alu64K = map[uint8]uint8{aluADD: opAdd64K, aluSUB: opSub64K, aluMUL: opMul64K, aluDIV: opDiv64K, aluOR: opOr64K, aluAND: opAnd64K, aluLSH: opLsh64K, aluRSH: opRsh64K, aluMOD: opMod64K, aluXOR: opXor64K, aluARSH: opArsh64K}
+	alu32K = map[uint8]uint8{aluADD: opAdd32K, aluSUB: opSub32K, aluMUL: opMul32K, aluDIV: opDiv32K, aluOR: opOr32K, aluAND: opAnd32K, aluLSH: opLsh32K, aluRSH: opRsh32K, aluMOD: opMod32K, aluXOR: opXor32K, aluARSH: opArsh32K}
+)
+
+// Mirrors the field checks of check_alu_op().
+func (l *loader) decodeALU(i int, in Insn, d dinsn) (dinsn, error) {
+	is64 := in.Op&0x07 == clsALU64
+	op := in.Op & 0xf0
+	x := in.Op&srcX != 0
+	if err := l.dstReg(i, in.Dst); err != nil {
+		return d, err
+	}
+	switch {
+	case op == aluNEG:
+		if x || in.Src != 0 || in.Off != 0 || in.Imm != 0 {
+			return d, l.errf(i, "BPF_NEG uses reserved fields")
+		}
+		d.op = pick(is64, opNeg64, opNeg32)
+		return d, nil
+	case op == aluEND:
+		if in.Src != 0 || in.Off != 0 || (in.Imm != 16 && in.Imm != 32 && in.Imm != 64) || (is64 && x) {
+			return d, l.errf(i, "BPF_END uses reserved fields")
+		}
+		w := map[int32]int{16: 0, 32: 1, 64: 2}[in.Imm]
+		switch {
+		case is64:
+			d.op = opBswap16 + uint8(w)
+		case x:
+			d.op = opBe16 + uint8(w)
+		default:
+			d.op = opLe16 + uint8(w)
+		}
+		return d, nil
+	case op == aluMOV:
+		if !x {
+			if in.Src != 0 || in.Off != 0 {
+				return d, l.errf(i, "BPF_MOV uses reserved fields")
+			}
+			d.op = pick(is64, opMov64K, opMov32K)
+			return d, nil
+		}
+		if err := l.reg(i, in.Src); err != nil {
+			return d, err
+		}
+		if is64 && in.Off == 1 {
+			switch uint32(in.Imm) {
+			case 1:
+				d.op = opCastKern
+			case 1 << 16:
+				d.op = opCastUser
+			default:
+				return d, l.errf(i, "addr_space_cast insn can only convert between address space 1 and 0")
+			}
+			return d, nil
+		}
+		if in.Imm != 0 {
+			return d, l.errf(i, "BPF_MOV uses reserved fields")
+		}
+		switch {
+		case in.Off == 0:
+			d.op = pick(is64, opMov64X, opMov32X)
+		case in.Off == 8:
+			d.op = pick(is64, opMovsx64B, opMovsx32B)
+		case in.Off == 16:
+			d.op = pick(is64, opMovsx64H, opMovsx32H)
+		case in.Off == 32 && is64:
+			d.op = opMovsx64W
+		default:
+			return d, l.errf(i, "BPF_MOV uses reserved fields")
+		}
+		return d, nil
+	case op > aluEND:
+		return d, l.errf(i, "invalid BPF_ALU opcode %x", op)
+	}
+	divmod := op == aluDIV || op == aluMOD
+	if x {
+		if in.Imm != 0 || (in.Off != 0 && in.Off != 1) || (in.Off == 1 && !divmod) {
+			return d, l.errf(i, "BPF_ALU uses reserved fields")
+		}
+		if err := l.reg(i, in.Src); err != nil {
+			return d, err
+		}
+	} else {
+		if in.Src != 0 || (in.Off != 0 && in.Off != 1) || (in.Off == 1 && !divmod) {
+			return d, l.errf(i, "BPF_ALU uses reserved fields")
+		}
+		if divmod && in.Imm == 0 {
+			return d, l.errf(i, "div by zero")
+		}
+		if op == aluLSH || op == aluRSH || op == aluARSH {
+			size := int32(pick(is64, 64, 32))
+			if in.Imm < 0 || in.Imm >= size {
+				return d, l.errf(i, "invalid shift %d", in.Imm)
+			}
+		}
+	}
+	k := alu32K[op]
+	if is64 {
+		k = alu64K[op]
+	}
+	if divmod && in.Off == 1 {
+		k += 2 // signed variant follows the unsigned pair
+	}
+	if x {
+		k++
+	}
+	d.op = k
+	return d, nil
+}
+
+func pick(c bool, a, b uint8) uint8 {
+	if c {
+		return a
+	}
+	return b
+}
+
+var jmpOps = map[uint8]uint8{jmpJEQ: opJeq64K, jmpJGT: opJgt64K, jmpJGE: opJge64K, jmpJSET: opJset64K, jmpJNE: opJne64K, jmpJSGT: opJsgt64K, jmpJSGE: opJsge64K, jmpJLT: opJlt64K, jmpJLE: opJle64K, jmpJSLT: opJslt64K, jmpJSLE: opJsle64K}
+
+func (l *loader) decodeJmp(i int, in Insn, d dinsn) (dinsn, error) {
+	is32 := in.Op&0x07 == clsJMP32
+	op := in.Op & 0xf0
+	x := in.Op&srcX != 0
+	n := len(l.insns)
+	switch op {
+	case jmpJA:
+		if x || in.Src != 0 || in.Dst != 0 || (!is32 && in.Imm != 0) || (is32 && in.Off != 0) {
+			return d, l.errf(i, "BPF_JA uses reserved fields")
+		}
+		t := i + int(in.Off) + 1
+		if is32 {
+			t = i + int(in.Imm) + 1
+		}
+		if t < 0 || t >= n {
+			return d, l.errf(i, "jump out of range from insn %d to %d", i, t)
+		}
+		d.op, d.off = opJa, int32(t)
+		return d, nil
+	case jmpCALL:
+		if is32 || x || in.Dst != 0 || (in.Src != HelperCallSrcReg && in.Src != PseudoCall && in.Src != PseudoKfuncCall) || (in.Off != 0 && in.Src != PseudoKfuncCall) {
+			return d, l.errf(i, "BPF_CALL uses reserved fields")
+		}
+		switch in.Src {
+		case PseudoCall:
+			t := i + int(in.Imm) + 1
+			if t < 0 || t >= n {
+				return d, l.errf(i, "call to invalid destination")
+			}
+			d.op, d.off = opCallLocal, int32(t)
+		case PseudoKfuncCall:
+			var h Helper
+			ok := false
+			if l.env.Kfunc != nil {
+				h, ok = l.env.Kfunc(in.Imm, in.Off)
+			}
+			if !ok || h == nil {
+				return d, l.errf(i, "kernel btf_id %d is not a function", in.Imm)
+			}
+			d.op, d.imm = opCall, int64(len(l.p.funcs))
+			l.p.funcs = append(l.p.funcs, h)
+		default:
+			var h Helper
+			ok := false
+			if l.env.Helper != nil {
+				h, ok = l.env.Helper(in.Imm)
+			}
+			if !ok || h == nil {
+				return d, l.errf(i, "invalid func unknown#%d", in.Imm)
+			}
+			d.op, d.imm = opCall, int64(len(l.p.funcs))
+			l.p.funcs = append(l.p.funcs, h)
+		}
+		return d, nil
+	case jmpEXIT:
+		if is32 || x || in.Src != 0 || in.Dst != 0 || in.Off != 0 || in.Imm != 0 {
+			return d, l.errf(i, "BPF_EXIT uses reserved fields")
+		}
+		d.op = opExit
+		return d, nil
+	case jmpCOND:
+		if is32 || x || in.Src != 0 || in.Dst != 0 || in.Imm != 0 {
+			return d, l.errf(i, "invalid may_goto imm %d", in.Imm)
+		}
+		t := i + int(in.Off) + 1
+		if t < 0 || t >= n {
+			return d, l.errf(i, "jump out of range from insn %d to %d", i, t)
+		}
+		d.op, d.off = opMayGoto, int32(t)
+		return d, nil
+	case 0xf0:
+		return d, l.errf(i, "unknown opcode %02x", in.Op)
+	}
+	if err := l.reg(i, in.Dst); err != nil {
+		return d, err
+	}
+	if x {
+		if in.Imm != 0 {
+			return d, l.errf(i, "BPF_JMP/JMP32 uses reserved fields")
+		}
+		if err := l.reg(i, in.Src); err != nil {
+			return d, err
+		}
+	} else if in.Src != 0 {
+		return d, l.errf(i, "BPF_JMP/JMP32 uses reserved fields")
+	}
+	k := jmpOps[op]
+	if is32 {
+		k += opJeq32K - opJeq64K
+	}
+	if x {
+		k++
+	}
+	t := i + int(in.Off) + 1
+	if t < 0 || t >= n {
+		return d, l.errf(i, "jump out of range from insn %d to %d", i, t)
+	}
+	d.op, d.off = k, int32(t)
+	return d, nil
+}
+
+func sizeIndex(op uint8) int { return map[uint8]int{sizeB: 0, sizeH: 1, sizeW: 2, sizeDW: 3}[op&0x18] }
+
+func (l *loader) decodeLdx(i int, in Insn, d dinsn) (dinsn, error) {
+	mode := in.Op & 0xe0
+	if mode != modeMEM && mode != modeMEMSX {
+		return d, l.errf(i, "unknown opcode %02x", in.Op)
+	}
+	if in.Imm != 0 {
+		return d, l.errf(i, "BPF_LDX uses reserved fields")
+	}
+	if err := l.dstReg(i, in.Dst); err != nil {
+		return d, err
+	}
+	if err := l.reg(i, in.Src); err != nil {
+		return d, err
+	}
+	s := sizeIndex(in.Op)
+	if mode == modeMEMSX {
+		if s == 3 {
+			return d, l.errf(i, "unknown opcode %02x", in.Op)
+		}
+		d.op = opLdxsB + uint8(s)
+	} else {
+		d.op = opLdxB + uint8(s)
+	}
+	return d, nil
+}
+
+func (l *loader) decodeSt(i int, in Insn, d dinsn) (dinsn, error) {
+	if in.Op&0xe0 != modeMEM {
+		return d, l.errf(i, "unknown opcode %02x", in.Op)
+	}
+	if in.Src != 0 {
+		return d, l.errf(i, "BPF_ST uses reserved fields")
+	}
+	if err := l.reg(i, in.Dst); err != nil {
+		return d, err
+	}
+	d.op = opStB + uint8(sizeIndex(in.Op))
+	return d, nil
+}
+
+func (l *loader) decodeStx(i int, in Insn, d dinsn) (dinsn, error) {
+	mode := in.Op & 0xe0
+	if err := l.reg(i, in.Dst); err != nil {
+		return d, err
+	}
+	if err := l.reg(i, in.Src); err != nil {
+		return d, err
+	}
+	s := sizeIndex(in.Op)
+	switch mode {
+	case modeMEM:
+		if in.Imm != 0 {
+			return d, l.errf(i, "BPF_STX uses reserved fields")
+		}
+		d.op = opStxB + uint8(s)
+		return d, nil
+	case modeATOMIC:
+	default:
+		return d, l.errf(i, "unknown opcode %02x", in.Op)
+	}
+	switch in.Imm {
+	case atomicLoadAcq:
+		if err := l.dstReg(i, in.Dst); err != nil {
+			return d, err
+		}
+		d.op = opLoadAcqB + uint8(s)
+		return d, nil
+	case atomicStoreRel:
+		d.op = opStoreRelB + uint8(s)
+		return d, nil
+	case atomicADD, atomicOR, atomicAND, atomicXOR,
+		atomicADD | atomicFETCH, atomicOR | atomicFETCH, atomicAND | atomicFETCH, atomicXOR | atomicFETCH,
+		atomicXCHG, atomicCMPXCHG:
+	default:
+		return d, l.errf(i, "BPF_ATOMIC uses invalid atomic opcode %02x", in.Imm)
+	}
+	if s != 2 && s != 3 {
+		return d, l.errf(i, "invalid atomic operand size")
+	}
+	if in.Imm&atomicFETCH != 0 && in.Imm != atomicCMPXCHG {
+		if err := l.dstReg(i, in.Src); err != nil {
+			return d, err
+		}
+	}
+	d.op = pick(s == 3, opAtomicDW, opAtomicW)
+	return d, nil
+}
+
+// Mirrors the ld_imm64 checks of resolve_pseudo_ldimm64() and check_ld_imm().
+func (l *loader) decodeLd(i int, in Insn, d dinsn) (dinsn, error) {
+	mode := in.Op & 0xe0
+	if mode == modeABS || mode == modeIND {
+		return d, l.errf(i, "BPF_LD_[ABS|IND] instructions not allowed for this program type")
+	}
+	if in.Op != clsLD|modeIMM|sizeDW {
+		return d, l.errf(i, "unknown opcode %02x", in.Op)
+	}
+	n := len(l.insns)
+	if i+1 >= n {
+		return d, l.errf(i, "invalid bpf_ld_imm64 insn")
+	}
+	hi := l.insns[i+1]
+	if hi.Op != 0 || hi.Dst != 0 || hi.Src != 0 || hi.Off != 0 {
+		return d, l.errf(i, "invalid bpf_ld_imm64 insn")
+	}
+	if in.Off != 0 {
+		return d, l.errf(i, "BPF_LD_IMM64 uses reserved fields")
+	}
+	if err := l.dstReg(i, in.Dst); err != nil {
+		return d, err
+	}
+	d.op = opLdImm64
+	switch in.Src {
+	case 0:
+		d.imm = int64(uint64(uint32(in.Imm)) | uint64(uint32(hi.Imm))<<32)
+	case PseudoFunc:
+		t := i + int(in.Imm) + 1
+		if hi.Imm != 0 || t < 0 || t >= n {
+			return d, l.errf(i, "call to invalid destination")
+		}
+		d.imm = int64(FuncBase + uint64(t))
+	case PseudoMapFD, PseudoMapValue, PseudoBTFID, PseudoMapIdx, PseudoMapIdxValue:
+		if l.env.LdImm64 == nil {
+			return d, l.errf(i, "unrecognized bpf_ld_imm64 insn")
+		}
+		v, err := l.env.LdImm64(in.Src, in.Imm, hi.Imm)
+		if err != nil {
+			return d, &Error{Prog: l.name, PC: i, Msg: err.Error(), Err: err}
+		}
+		d.imm = int64(v)
+	default:
+		return d, l.errf(i, "unrecognized bpf_ld_imm64 insn")
+	}
+	d.src = 0
+	return d, nil
+}
