@@ -153,7 +153,7 @@ func New(spec Spec, opts Options) (*Arena, error) {
 	if a.userStart != 0 {
 		a.userEnd = a.userStart + size
 	}
-	a.view.UserBase = a.userStart
+	a.setViewBase()
 	a.view.Pages = make([]*[PageSize]byte, spec.MaxEntries)
 	a.view.Fault = a.bpfFault
 	views.Store(&a.view, a)
@@ -227,8 +227,19 @@ func (a *Arena) Mmap(addr, length uint64) (uint64, error) {
 		return 0, syscall.EINVAL
 	}
 	a.userStart, a.userEnd = addr, addr+length
-	a.view.UserBase = addr
+	a.setViewBase()
 	return addr, nil
+}
+
+// setViewBase publishes user_vm_start to the VM. With BPF_F_NO_USER_CONV
+// the verifier turns addr_space_cast to address space 1 into a plain 32-bit
+// move; the VM's cast ORs in the upper half of UserBase and indexes pages by
+// its lower half only, so giving it just the lower half yields exactly that.
+func (a *Arena) setViewBase() {
+	a.view.UserBase = a.userStart
+	if a.spec.Flags&FlagNoUserConv != 0 {
+		a.view.UserBase = uint64(uint32(a.userStart))
+	}
 }
 
 // pageCntMax is the number of pages user space can reach (0 before Mmap).

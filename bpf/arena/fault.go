@@ -55,10 +55,7 @@ func (a *Arena) bpfFault(e *vm.Exec, pc int, addr uint64, size int, write bool) 
 	if e.Stream == nil || p == nil {
 		return
 	}
-	uaddr := addr
-	if addr>>32 == 0 {
-		uaddr = a.userStart&^0xffffffff | addr
-	}
+	uaddr := a.userStart&^0xffffffff | uint64(uint32(addr))
 	e.Stream(p.Name, stream.Stderr, report(write, uaddr, stream.Info(e, pc)))
 }
 
