@@ -107,4 +107,7 @@ type Arena struct {
 	// arena address. The VM then continues as the kernel does: a load yields
 	// 0 and a store is dropped. pc is the faulting instruction index.
 	Fault func(e *Exec, pc int, addr uint64, size int, write bool)
+	// NoUserConv mirrors BPF_F_NO_USER_CONV: addr_space_cast to the user
+	// address space then keeps only the low 32 bits.
+	NoUserConv bool
 }

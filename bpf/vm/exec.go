@@ -65,6 +65,7 @@ type Exec struct {
 // frame is one bpf-to-bpf call frame's bookkeeping.
 type frame struct {
 	retPC   int
+	retCnt  int32     // icount[retPC]
 	saved   [5]uint64 // caller's r6..r10
 	mayGoto uint32    // may_goto passes left
 	mark    uint64    // steps at the previous may_goto credit
@@ -80,6 +81,8 @@ type runState struct {
 	ceil      uint64
 	depth     int
 	frames    [MaxCallFrames]frame
+	pc        int   // interp's pc, parked across calls out of the loop
+	rem       int64 // interp's budget remainder, parked likewise
 }
 
 // NewExec returns an execution context on mem, mapping its stack there.
@@ -320,16 +323,18 @@ func (e *Exec) memErr(rs *runState, pc int, addr uint64, size int, want Perm, r 
 	return &Error{Prog: rs.prog.Name, PC: pc, Addr: addr, Msg: msg}
 }
 
-// load reads a little-endian value of size bytes; an arena fault yields 0.
-func (e *Exec) load(rs *runState, pc int, addr uint64, size int) (uint64, error) {
+// load reads a little-endian value of size bytes. On an arena fault ok is
+// false: the caller then sets the destination to 0, or leaves it alone when
+// keep is set (the fault fixup of STX-class instructions clears nothing).
+func (e *Exec) load(rs *runState, pc int, addr uint64, size int, keep bool) (v uint64, ok bool, err error) {
 	b1, b2, err := e.resolve(rs, pc, addr, size, PermRead)
 	if err != nil {
 		if err == errNoArenaPage {
-			return 0, nil
+			return 0, !keep, nil
 		}
-		return 0, err
+		return 0, false, err
 	}
-	return getLE(b1, b2), nil
+	return getLE(b1, b2), true, nil
 }
 
 // store writes a little-endian value of size bytes; an arena fault drops it.
@@ -343,6 +348,25 @@ func (e *Exec) store(rs *runState, pc int, addr uint64, size int, v uint64) erro
 	}
 	putLE(b1, b2, v)
 	return nil
+}
+
+// castUser is addr_space_cast from address space 0 to 1: the low 32 bits
+// with the arena's user upper half, except that 0 stays 0.
+func castUser(a *Arena, v uint64) uint64 {
+	v = uint64(uint32(v))
+	if v != 0 && a != nil && !a.NoUserConv {
+		v |= a.UserBase &^ 0xffffffff
+	}
+	return v
+}
+
+// helperErr wraps a helper's error with the program and instruction; an
+// *Error (a nested run or callback failing) passes through unchanged.
+func helperErr(p *Program, pc int, err error) error {
+	if e, ok := err.(*Error); ok {
+		return e
+	}
+	return &Error{Prog: p.Name, PC: pc, Msg: err.Error(), Err: err}
 }
 
 func getLE(b1, b2 []byte) uint64 {
@@ -398,20 +422,27 @@ func putLE(b1, b2 []byte, v uint64) {
 	}
 }
 
-// atomic performs the read-modify-write atomic op (a BPF_ATOMIC imm code)
-// of size 4 or 8 at addr and returns the old value (zero-extended for 32
-// bits). ok is false when an arena fault dropped the operation.
-func (e *Exec) atomic(rs *runState, pc int, addr uint64, size int, op int64, src, r0 uint64) (old uint64, ok bool, err error) {
-	b1, b2, err := e.resolve(rs, pc, addr, size, PermRW)
+// atomic executes the read-modify-write BPF_ATOMIC instruction at pc on
+// the registers r. 32-bit forms operate on the low halves and zero-extend
+// what they fetch. An arena fault drops the operation and leaves every
+// register unchanged, as the JIT's fault fixup does for STX instructions.
+func (e *Exec) atomic(rs *runState, pc int, r *[16]uint64) error {
+	in := &rs.prog.code[pc]
+	size := 4
+	if in.op == opAtomicDW {
+		size = 8
+	}
+	b1, b2, err := e.resolve(rs, pc, r[in.dst&15]+uint64(int64(in.off)), size, PermRW)
 	if err != nil {
 		if err == errNoArenaPage {
-			return 0, false, nil
+			return nil
 		}
-		return 0, false, err
+		return err
 	}
-	old = getLE(b1, b2)
+	old := getLE(b1, b2)
+	src := r[in.src&15]
 	var nv uint64
-	switch op &^ atomicFETCH {
+	switch in.imm &^ atomicFETCH {
 	case atomicADD:
 		nv = old + src
 	case atomicOR:
@@ -422,16 +453,43 @@ func (e *Exec) atomic(rs *runState, pc int, addr uint64, size int, op int64, src
 		nv = old ^ src
 	case atomicXCHG &^ atomicFETCH:
 		nv = src
-	default: // cmpxchg
+	default: // cmpxchg: compare with r0
 		nv = old
-		cmp := r0
+		cmp := r[0]
 		if size == 4 {
-			cmp = uint64(uint32(r0))
+			cmp = uint64(uint32(cmp))
 		}
 		if old == cmp {
 			nv = src
 		}
 	}
 	putLE(b1, b2, nv)
-	return old, true, nil
+	switch {
+	case in.imm == atomicCMPXCHG:
+		r[0] = old
+	case in.imm&atomicFETCH != 0:
+		r[in.src&15] = old
+	}
+	return nil
+}
+
+// The interpreter's failure exits. Each records the instructions executed
+// (see interp for the accounting) and builds the error; they are out of
+// line so that the hot loop keeps no value live across them.
+
+func (rs *runState) fail(pc int, rem int64, err error) error {
+	rs.steps = uint64(int64(rs.limit) - rem + int64(rs.prog.icount[pc]))
+	return err
+}
+
+func (rs *runState) exhausted(pc int, rem int64) error {
+	return rs.fail(pc, rem, &Error{Prog: rs.prog.Name, PC: pc, Msg: fmt.Sprintf("instruction budget exhausted (%d)", rs.limit)})
+}
+
+func (rs *runState) tooDeep(pc int, rem int64, frames int) error {
+	return rs.fail(pc, rem, &Error{Prog: rs.prog.Name, PC: pc - 1, Msg: fmt.Sprintf("the call stack of %d frames is too deep !", frames)})
+}
+
+func (rs *runState) fellOff(pc int, rem int64) error {
+	return rs.fail(pc, rem, &Error{Prog: rs.prog.Name, PC: pc - 1, Msg: "fell off the end of the program or into an ld_imm64"})
 }

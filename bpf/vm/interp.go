@@ -1,39 +1,42 @@
 package vm
 
 import (
-	"encoding/binary"
-	"fmt"
 	"math/bits"
+	"unsafe"
 )
 
 // interp runs the program of rs from pc until the frame at depth base
 // exits. r1..r5 start as args and r10 points at the top of frame base.
 //
-// It is the hot loop: registers live in a local array indexed with &15 (so
-// no bounds checks), stack accesses take an inline fast path, and anything
-// that can fail jumps to one exit that records the step count.
+// This is the hot loop, shaped for Go's compiler:
+//   - registers live in a local array indexed with &15, so no bounds checks;
+//   - instructions are fetched through an unsafe pointer: Load guarantees
+//     every reachable pc is inside the code (jump targets are checked, the
+//     last instruction cannot fall through and a sentinel ends the code);
+//   - only pc and rem are carried around the loop; anything that calls out
+//     parks them in rs first, so the compiler need not spill them on the
+//     fast paths;
+//   - instructions are not counted one by one. With icount[i] the number of
+//     instructions before slot i, the executed count is S = limit - rem +
+//     icount[pc]; straight-line execution keeps rem constant and a taken
+//     jump subtracts the precomputed icount[i+1]-icount[target] (dinsn.aux).
+//     The budget is checked at taken jumps: rem < 0 means S > limit. Since
+//     every loop takes a jump, nothing runs unbounded, and the overshoot is
+//     below the program's length.
 func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, error) {
-	p := rs.prog
-	code := p.code
-	funcs := p.funcs
-	stk := rs.stack
-	sbase := rs.stackBase
-	steps, limit := rs.steps, rs.limit
 	var r [16]uint64
 	r[1], r[2], r[3], r[4], r[5] = args[0], args[1], args[2], args[3], args[4]
-	r[10] = sbase + stackBytes - uint64(base)*StackSize
-	var err error
+	r[10] = rs.stackBase + stackBytes - uint64(base)*StackSize
+	cbase := unsafe.Pointer(unsafe.SliceData(rs.prog.code))
+	stk := rs.stack
+	sbase := rs.stackBase
+	rem := int64(rs.limit) - int64(rs.steps) + int64(rs.prog.icount[pc])
 	for {
-		if steps >= limit {
-			err = &Error{Prog: p.Name, PC: pc, Msg: fmt.Sprintf("instruction budget exhausted (%d)", limit)}
-			goto fail
-		}
-		steps++
-		in := &code[pc]
+		in := (*dinsn)(unsafe.Add(cbase, uintptr(pc)*unsafe.Sizeof(dinsn{})))
 		pc++
 		switch in.op {
 		case opAdd64K:
-			r[in.dst&15] += uint64(in.imm)
+			r[in.dst&15] += uint64(int64(in.imm))
 		case opAdd64X:
 			r[in.dst&15] += r[in.src&15]
 		case opAdd32K:
@@ -41,7 +44,7 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 		case opAdd32X:
 			r[in.dst&15] = uint64(uint32(r[in.dst&15]) + uint32(r[in.src&15]))
 		case opSub64K:
-			r[in.dst&15] -= uint64(in.imm)
+			r[in.dst&15] -= uint64(int64(in.imm))
 		case opSub64X:
 			r[in.dst&15] -= r[in.src&15]
 		case opSub32K:
@@ -49,7 +52,7 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 		case opSub32X:
 			r[in.dst&15] = uint64(uint32(r[in.dst&15]) - uint32(r[in.src&15]))
 		case opMul64K:
-			r[in.dst&15] *= uint64(in.imm)
+			r[in.dst&15] *= uint64(int64(in.imm))
 		case opMul64X:
 			r[in.dst&15] *= r[in.src&15]
 		case opMul32K:
@@ -57,7 +60,7 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 		case opMul32X:
 			r[in.dst&15] = uint64(uint32(r[in.dst&15]) * uint32(r[in.src&15]))
 		case opOr64K:
-			r[in.dst&15] |= uint64(in.imm)
+			r[in.dst&15] |= uint64(int64(in.imm))
 		case opOr64X:
 			r[in.dst&15] |= r[in.src&15]
 		case opOr32K:
@@ -65,7 +68,7 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 		case opOr32X:
 			r[in.dst&15] = uint64(uint32(r[in.dst&15]) | uint32(r[in.src&15]))
 		case opAnd64K:
-			r[in.dst&15] &= uint64(in.imm)
+			r[in.dst&15] &= uint64(int64(in.imm))
 		case opAnd64X:
 			r[in.dst&15] &= r[in.src&15]
 		case opAnd32K:
@@ -73,7 +76,7 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 		case opAnd32X:
 			r[in.dst&15] = uint64(uint32(r[in.dst&15]) & uint32(r[in.src&15]))
 		case opXor64K:
-			r[in.dst&15] ^= uint64(in.imm)
+			r[in.dst&15] ^= uint64(int64(in.imm))
 		case opXor64X:
 			r[in.dst&15] ^= r[in.src&15]
 		case opXor32K:
@@ -81,7 +84,7 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 		case opXor32X:
 			r[in.dst&15] = uint64(uint32(r[in.dst&15]) ^ uint32(r[in.src&15]))
 		case opDiv64K:
-			r[in.dst&15] /= uint64(in.imm)
+			r[in.dst&15] /= uint64(int64(in.imm))
 		case opDiv64X:
 			if s := r[in.src&15]; s != 0 {
 				r[in.dst&15] /= s
@@ -89,7 +92,7 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				r[in.dst&15] = 0
 			}
 		case opSdiv64K:
-			r[in.dst&15] = uint64(int64(r[in.dst&15]) / in.imm)
+			r[in.dst&15] = uint64(int64(r[in.dst&15]) / int64(in.imm))
 		case opSdiv64X:
 			if s := int64(r[in.src&15]); s != 0 {
 				r[in.dst&15] = uint64(int64(r[in.dst&15]) / s)
@@ -97,13 +100,13 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				r[in.dst&15] = 0
 			}
 		case opMod64K:
-			r[in.dst&15] %= uint64(in.imm)
+			r[in.dst&15] %= uint64(int64(in.imm))
 		case opMod64X:
 			if s := r[in.src&15]; s != 0 {
 				r[in.dst&15] %= s
 			}
 		case opSmod64K:
-			r[in.dst&15] = uint64(int64(r[in.dst&15]) % in.imm)
+			r[in.dst&15] = uint64(int64(r[in.dst&15]) % int64(in.imm))
 		case opSmod64X:
 			if s := int64(r[in.src&15]); s != 0 {
 				r[in.dst&15] = uint64(int64(r[in.dst&15]) % s)
@@ -117,7 +120,7 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				r[in.dst&15] = 0
 			}
 		case opSdiv32K:
-			r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) / int32(in.imm)))
+			r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) / in.imm))
 		case opSdiv32X:
 			if s := int32(r[in.src&15]); s != 0 {
 				r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) / s))
@@ -133,7 +136,7 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				r[in.dst&15] = uint64(uint32(r[in.dst&15]))
 			}
 		case opSmod32K:
-			r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) % int32(in.imm)))
+			r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) % in.imm))
 		case opSmod32X:
 			if s := int32(r[in.src&15]); s != 0 {
 				r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) % s))
@@ -141,27 +144,27 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				r[in.dst&15] = uint64(uint32(r[in.dst&15]))
 			}
 		case opLsh64K:
-			r[in.dst&15] <<= uint64(in.imm) & 63
+			r[in.dst&15] <<= uint32(in.imm) & 63
 		case opLsh64X:
 			r[in.dst&15] <<= r[in.src&15] & 63
 		case opRsh64K:
-			r[in.dst&15] >>= uint64(in.imm) & 63
+			r[in.dst&15] >>= uint32(in.imm) & 63
 		case opRsh64X:
 			r[in.dst&15] >>= r[in.src&15] & 63
 		case opArsh64K:
-			r[in.dst&15] = uint64(int64(r[in.dst&15]) >> (uint64(in.imm) & 63))
+			r[in.dst&15] = uint64(int64(r[in.dst&15]) >> (uint32(in.imm) & 63))
 		case opArsh64X:
 			r[in.dst&15] = uint64(int64(r[in.dst&15]) >> (r[in.src&15] & 63))
 		case opLsh32K:
-			r[in.dst&15] = uint64(uint32(r[in.dst&15]) << (uint64(in.imm) & 31))
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) << (uint32(in.imm) & 31))
 		case opLsh32X:
 			r[in.dst&15] = uint64(uint32(r[in.dst&15]) << (r[in.src&15] & 31))
 		case opRsh32K:
-			r[in.dst&15] = uint64(uint32(r[in.dst&15]) >> (uint64(in.imm) & 31))
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) >> (uint32(in.imm) & 31))
 		case opRsh32X:
 			r[in.dst&15] = uint64(uint32(r[in.dst&15]) >> (r[in.src&15] & 31))
 		case opArsh32K:
-			r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) >> (uint64(in.imm) & 31)))
+			r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) >> (uint32(in.imm) & 31)))
 		case opArsh32X:
 			r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) >> (r[in.src&15] & 31)))
 		case opNeg64:
@@ -169,7 +172,7 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 		case opNeg32:
 			r[in.dst&15] = uint64(-uint32(r[in.dst&15]))
 		case opMov64K:
-			r[in.dst&15] = uint64(in.imm)
+			r[in.dst&15] = uint64(int64(in.imm))
 		case opMov64X:
 			r[in.dst&15] = r[in.src&15]
 		case opMov32K:
@@ -190,8 +193,8 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			r[in.dst&15] = uint64(uint32(r[in.src&15]))
 		case opCastUser:
 			v := uint64(uint32(r[in.src&15]))
-			if v != 0 && p.Arena != nil {
-				v |= p.Arena.UserBase &^ 0xffffffff
+			if a := rs.prog.Arena; v != 0 && a != nil && !a.NoUserConv {
+				v |= a.UserBase &^ 0xffffffff
 			}
 			r[in.dst&15] = v
 		case opLe16:
@@ -207,433 +210,703 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 		case opBe64, opBswap64:
 			r[in.dst&15] = bits.ReverseBytes64(r[in.dst&15])
 		case opLdImm64:
-			r[in.dst&15] = uint64(in.imm)
+			r[in.dst&15] = uint64(uint32(in.imm)) | uint64(uint32(in.aux))<<32
 			pc++
 		case opLdxB:
-			a := r[in.src&15] + uint64(in.off)
+			a := r[in.src&15] + uint64(int64(in.off))
 			if o := a - sbase; o <= stackBytes-1 {
 				r[in.dst&15] = uint64(stk[o])
 			} else {
-				v, lerr := e.load(rs, pc-1, a, 1)
+				rs.pc, rs.rem = pc, rem
+				v, ok, lerr := e.load(rs, pc-1, a, 1, false)
+				pc, rem = rs.pc, rs.rem
 				if lerr != nil {
-					err = lerr
-					goto fail
+					return 0, rs.fail(pc, rem, lerr)
 				}
-				r[in.dst&15] = v
+				if ok {
+					r[(*dinsn)(unsafe.Add(cbase, uintptr(pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = v
+				}
 			}
 		case opLdxH:
-			a := r[in.src&15] + uint64(in.off)
+			a := r[in.src&15] + uint64(int64(in.off))
 			if o := a - sbase; o <= stackBytes-2 {
-				r[in.dst&15] = uint64(binary.LittleEndian.Uint16(stk[o:]))
+				r[in.dst&15] = ld16(stk, o)
 			} else {
-				v, lerr := e.load(rs, pc-1, a, 2)
+				rs.pc, rs.rem = pc, rem
+				v, ok, lerr := e.load(rs, pc-1, a, 2, false)
+				pc, rem = rs.pc, rs.rem
 				if lerr != nil {
-					err = lerr
-					goto fail
+					return 0, rs.fail(pc, rem, lerr)
 				}
-				r[in.dst&15] = v
+				if ok {
+					r[(*dinsn)(unsafe.Add(cbase, uintptr(pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = v
+				}
 			}
 		case opLdxW:
-			a := r[in.src&15] + uint64(in.off)
+			a := r[in.src&15] + uint64(int64(in.off))
 			if o := a - sbase; o <= stackBytes-4 {
-				r[in.dst&15] = uint64(binary.LittleEndian.Uint32(stk[o:]))
+				r[in.dst&15] = ld32(stk, o)
 			} else {
-				v, lerr := e.load(rs, pc-1, a, 4)
+				rs.pc, rs.rem = pc, rem
+				v, ok, lerr := e.load(rs, pc-1, a, 4, false)
+				pc, rem = rs.pc, rs.rem
 				if lerr != nil {
-					err = lerr
-					goto fail
+					return 0, rs.fail(pc, rem, lerr)
 				}
-				r[in.dst&15] = v
+				if ok {
+					r[(*dinsn)(unsafe.Add(cbase, uintptr(pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = v
+				}
 			}
 		case opLdxDW:
-			a := r[in.src&15] + uint64(in.off)
+			a := r[in.src&15] + uint64(int64(in.off))
 			if o := a - sbase; o <= stackBytes-8 {
-				r[in.dst&15] = binary.LittleEndian.Uint64(stk[o:])
+				r[in.dst&15] = ld64(stk, o)
 			} else {
-				v, lerr := e.load(rs, pc-1, a, 8)
+				rs.pc, rs.rem = pc, rem
+				v, ok, lerr := e.load(rs, pc-1, a, 8, false)
+				pc, rem = rs.pc, rs.rem
 				if lerr != nil {
-					err = lerr
-					goto fail
+					return 0, rs.fail(pc, rem, lerr)
 				}
-				r[in.dst&15] = v
+				if ok {
+					r[(*dinsn)(unsafe.Add(cbase, uintptr(pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = v
+				}
 			}
 		case opLdxsB:
-			v, lerr := e.load(rs, pc-1, r[in.src&15]+uint64(in.off), 1)
-			if lerr != nil {
-				err = lerr
-				goto fail
+			a := r[in.src&15] + uint64(int64(in.off))
+			if o := a - sbase; o <= stackBytes-1 {
+				r[in.dst&15] = uint64(int8(uint64(stk[o])))
+			} else {
+				rs.pc, rs.rem = pc, rem
+				v, ok, lerr := e.load(rs, pc-1, a, 1, false)
+				pc, rem = rs.pc, rs.rem
+				if lerr != nil {
+					return 0, rs.fail(pc, rem, lerr)
+				}
+				if ok {
+					r[(*dinsn)(unsafe.Add(cbase, uintptr(pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = uint64(int8(v))
+				}
 			}
-			r[in.dst&15] = uint64(int8(v))
 		case opLdxsH:
-			v, lerr := e.load(rs, pc-1, r[in.src&15]+uint64(in.off), 2)
-			if lerr != nil {
-				err = lerr
-				goto fail
+			a := r[in.src&15] + uint64(int64(in.off))
+			if o := a - sbase; o <= stackBytes-2 {
+				r[in.dst&15] = uint64(int16(ld16(stk, o)))
+			} else {
+				rs.pc, rs.rem = pc, rem
+				v, ok, lerr := e.load(rs, pc-1, a, 2, false)
+				pc, rem = rs.pc, rs.rem
+				if lerr != nil {
+					return 0, rs.fail(pc, rem, lerr)
+				}
+				if ok {
+					r[(*dinsn)(unsafe.Add(cbase, uintptr(pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = uint64(int16(v))
+				}
 			}
-			r[in.dst&15] = uint64(int16(v))
 		case opLdxsW:
-			v, lerr := e.load(rs, pc-1, r[in.src&15]+uint64(in.off), 4)
-			if lerr != nil {
-				err = lerr
-				goto fail
+			a := r[in.src&15] + uint64(int64(in.off))
+			if o := a - sbase; o <= stackBytes-4 {
+				r[in.dst&15] = uint64(int32(ld32(stk, o)))
+			} else {
+				rs.pc, rs.rem = pc, rem
+				v, ok, lerr := e.load(rs, pc-1, a, 4, false)
+				pc, rem = rs.pc, rs.rem
+				if lerr != nil {
+					return 0, rs.fail(pc, rem, lerr)
+				}
+				if ok {
+					r[(*dinsn)(unsafe.Add(cbase, uintptr(pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = uint64(int32(v))
+				}
 			}
-			r[in.dst&15] = uint64(int32(v))
 		case opStB:
-			a, v := r[in.dst&15]+uint64(in.off), uint64(in.imm)
+			a, v := r[in.dst&15]+uint64(int64(in.off)), uint64(int64(in.imm))
 			if o := a - sbase; o <= stackBytes-1 {
 				stk[o] = byte(v)
-			} else if err = e.store(rs, pc-1, a, 1, v); err != nil {
-				goto fail
+			} else {
+				rs.pc, rs.rem = pc, rem
+				serr := e.store(rs, pc-1, a, 1, v)
+				pc, rem = rs.pc, rs.rem
+				if serr != nil {
+					return 0, rs.fail(pc, rem, serr)
+				}
 			}
 		case opStxB:
-			a, v := r[in.dst&15]+uint64(in.off), r[in.src&15]
+			a, v := r[in.dst&15]+uint64(int64(in.off)), r[in.src&15]
 			if o := a - sbase; o <= stackBytes-1 {
 				stk[o] = byte(v)
-			} else if err = e.store(rs, pc-1, a, 1, v); err != nil {
-				goto fail
+			} else {
+				rs.pc, rs.rem = pc, rem
+				serr := e.store(rs, pc-1, a, 1, v)
+				pc, rem = rs.pc, rs.rem
+				if serr != nil {
+					return 0, rs.fail(pc, rem, serr)
+				}
 			}
 		case opStH:
-			a, v := r[in.dst&15]+uint64(in.off), uint64(in.imm)
+			a, v := r[in.dst&15]+uint64(int64(in.off)), uint64(int64(in.imm))
 			if o := a - sbase; o <= stackBytes-2 {
-				binary.LittleEndian.PutUint16(stk[o:], uint16(v))
-			} else if err = e.store(rs, pc-1, a, 2, v); err != nil {
-				goto fail
+				st16(stk, o, v)
+			} else {
+				rs.pc, rs.rem = pc, rem
+				serr := e.store(rs, pc-1, a, 2, v)
+				pc, rem = rs.pc, rs.rem
+				if serr != nil {
+					return 0, rs.fail(pc, rem, serr)
+				}
 			}
 		case opStxH:
-			a, v := r[in.dst&15]+uint64(in.off), r[in.src&15]
+			a, v := r[in.dst&15]+uint64(int64(in.off)), r[in.src&15]
 			if o := a - sbase; o <= stackBytes-2 {
-				binary.LittleEndian.PutUint16(stk[o:], uint16(v))
-			} else if err = e.store(rs, pc-1, a, 2, v); err != nil {
-				goto fail
+				st16(stk, o, v)
+			} else {
+				rs.pc, rs.rem = pc, rem
+				serr := e.store(rs, pc-1, a, 2, v)
+				pc, rem = rs.pc, rs.rem
+				if serr != nil {
+					return 0, rs.fail(pc, rem, serr)
+				}
 			}
 		case opStW:
-			a, v := r[in.dst&15]+uint64(in.off), uint64(in.imm)
+			a, v := r[in.dst&15]+uint64(int64(in.off)), uint64(int64(in.imm))
 			if o := a - sbase; o <= stackBytes-4 {
-				binary.LittleEndian.PutUint32(stk[o:], uint32(v))
-			} else if err = e.store(rs, pc-1, a, 4, v); err != nil {
-				goto fail
+				st32(stk, o, v)
+			} else {
+				rs.pc, rs.rem = pc, rem
+				serr := e.store(rs, pc-1, a, 4, v)
+				pc, rem = rs.pc, rs.rem
+				if serr != nil {
+					return 0, rs.fail(pc, rem, serr)
+				}
 			}
 		case opStxW:
-			a, v := r[in.dst&15]+uint64(in.off), r[in.src&15]
+			a, v := r[in.dst&15]+uint64(int64(in.off)), r[in.src&15]
 			if o := a - sbase; o <= stackBytes-4 {
-				binary.LittleEndian.PutUint32(stk[o:], uint32(v))
-			} else if err = e.store(rs, pc-1, a, 4, v); err != nil {
-				goto fail
+				st32(stk, o, v)
+			} else {
+				rs.pc, rs.rem = pc, rem
+				serr := e.store(rs, pc-1, a, 4, v)
+				pc, rem = rs.pc, rs.rem
+				if serr != nil {
+					return 0, rs.fail(pc, rem, serr)
+				}
 			}
 		case opStDW:
-			a, v := r[in.dst&15]+uint64(in.off), uint64(in.imm)
+			a, v := r[in.dst&15]+uint64(int64(in.off)), uint64(int64(in.imm))
 			if o := a - sbase; o <= stackBytes-8 {
-				binary.LittleEndian.PutUint64(stk[o:], v)
-			} else if err = e.store(rs, pc-1, a, 8, v); err != nil {
-				goto fail
+				st64(stk, o, v)
+			} else {
+				rs.pc, rs.rem = pc, rem
+				serr := e.store(rs, pc-1, a, 8, v)
+				pc, rem = rs.pc, rs.rem
+				if serr != nil {
+					return 0, rs.fail(pc, rem, serr)
+				}
 			}
 		case opStxDW:
-			a, v := r[in.dst&15]+uint64(in.off), r[in.src&15]
+			a, v := r[in.dst&15]+uint64(int64(in.off)), r[in.src&15]
 			if o := a - sbase; o <= stackBytes-8 {
-				binary.LittleEndian.PutUint64(stk[o:], v)
-			} else if err = e.store(rs, pc-1, a, 8, v); err != nil {
-				goto fail
+				st64(stk, o, v)
+			} else {
+				rs.pc, rs.rem = pc, rem
+				serr := e.store(rs, pc-1, a, 8, v)
+				pc, rem = rs.pc, rs.rem
+				if serr != nil {
+					return 0, rs.fail(pc, rem, serr)
+				}
 			}
 		case opLoadAcqB:
-			v, lerr := e.load(rs, pc-1, r[in.src&15]+uint64(in.off), 1)
+			rs.pc, rs.rem = pc, rem
+			v, ok, lerr := e.load(rs, pc-1, r[in.src&15]+uint64(int64(in.off)), 1, true)
+			pc, rem = rs.pc, rs.rem
 			if lerr != nil {
-				err = lerr
-				goto fail
+				return 0, rs.fail(pc, rem, lerr)
 			}
-			r[in.dst&15] = v
+			if ok {
+				r[(*dinsn)(unsafe.Add(cbase, uintptr(pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = v
+			}
 		case opStoreRelB:
-			if err = e.store(rs, pc-1, r[in.dst&15]+uint64(in.off), 1, r[in.src&15]); err != nil {
-				goto fail
+			rs.pc, rs.rem = pc, rem
+			serr := e.store(rs, pc-1, r[in.dst&15]+uint64(int64(in.off)), 1, r[in.src&15])
+			pc, rem = rs.pc, rs.rem
+			if serr != nil {
+				return 0, rs.fail(pc, rem, serr)
 			}
 		case opLoadAcqH:
-			v, lerr := e.load(rs, pc-1, r[in.src&15]+uint64(in.off), 2)
+			rs.pc, rs.rem = pc, rem
+			v, ok, lerr := e.load(rs, pc-1, r[in.src&15]+uint64(int64(in.off)), 2, true)
+			pc, rem = rs.pc, rs.rem
 			if lerr != nil {
-				err = lerr
-				goto fail
+				return 0, rs.fail(pc, rem, lerr)
 			}
-			r[in.dst&15] = v
+			if ok {
+				r[(*dinsn)(unsafe.Add(cbase, uintptr(pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = v
+			}
 		case opStoreRelH:
-			if err = e.store(rs, pc-1, r[in.dst&15]+uint64(in.off), 2, r[in.src&15]); err != nil {
-				goto fail
+			rs.pc, rs.rem = pc, rem
+			serr := e.store(rs, pc-1, r[in.dst&15]+uint64(int64(in.off)), 2, r[in.src&15])
+			pc, rem = rs.pc, rs.rem
+			if serr != nil {
+				return 0, rs.fail(pc, rem, serr)
 			}
 		case opLoadAcqW:
-			v, lerr := e.load(rs, pc-1, r[in.src&15]+uint64(in.off), 4)
+			rs.pc, rs.rem = pc, rem
+			v, ok, lerr := e.load(rs, pc-1, r[in.src&15]+uint64(int64(in.off)), 4, true)
+			pc, rem = rs.pc, rs.rem
 			if lerr != nil {
-				err = lerr
-				goto fail
+				return 0, rs.fail(pc, rem, lerr)
 			}
-			r[in.dst&15] = v
+			if ok {
+				r[(*dinsn)(unsafe.Add(cbase, uintptr(pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = v
+			}
 		case opStoreRelW:
-			if err = e.store(rs, pc-1, r[in.dst&15]+uint64(in.off), 4, r[in.src&15]); err != nil {
-				goto fail
+			rs.pc, rs.rem = pc, rem
+			serr := e.store(rs, pc-1, r[in.dst&15]+uint64(int64(in.off)), 4, r[in.src&15])
+			pc, rem = rs.pc, rs.rem
+			if serr != nil {
+				return 0, rs.fail(pc, rem, serr)
 			}
 		case opLoadAcqDW:
-			v, lerr := e.load(rs, pc-1, r[in.src&15]+uint64(in.off), 8)
+			rs.pc, rs.rem = pc, rem
+			v, ok, lerr := e.load(rs, pc-1, r[in.src&15]+uint64(int64(in.off)), 8, true)
+			pc, rem = rs.pc, rs.rem
 			if lerr != nil {
-				err = lerr
-				goto fail
+				return 0, rs.fail(pc, rem, lerr)
 			}
-			r[in.dst&15] = v
+			if ok {
+				r[(*dinsn)(unsafe.Add(cbase, uintptr(pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = v
+			}
 		case opStoreRelDW:
-			if err = e.store(rs, pc-1, r[in.dst&15]+uint64(in.off), 8, r[in.src&15]); err != nil {
-				goto fail
+			rs.pc, rs.rem = pc, rem
+			serr := e.store(rs, pc-1, r[in.dst&15]+uint64(int64(in.off)), 8, r[in.src&15])
+			pc, rem = rs.pc, rs.rem
+			if serr != nil {
+				return 0, rs.fail(pc, rem, serr)
 			}
 		case opAtomicW, opAtomicDW:
-			size := 4
-			if in.op == opAtomicDW {
-				size = 8
-			}
-			old, ok, aerr := e.atomic(rs, pc-1, r[in.dst&15]+uint64(in.off), size, in.imm, r[in.src&15], r[0])
+			rs.pc, rs.rem = pc, rem
+			aerr := e.atomic(rs, pc-1, &r)
+			pc, rem = rs.pc, rs.rem
 			if aerr != nil {
-				err = aerr
-				goto fail
-			}
-			if ok && in.imm&atomicFETCH != 0 {
-				if in.imm == atomicCMPXCHG {
-					r[0] = old
-				} else {
-					r[in.src&15] = old
-				}
+				return 0, rs.fail(pc, rem, aerr)
 			}
 		case opJa:
 			pc = int(in.off)
+			rem -= int64(in.aux)
+			if rem < 0 {
+				return 0, rs.exhausted(pc, rem)
+			}
 		case opJeq64K:
-			if r[in.dst&15] == uint64(in.imm) {
+			if r[in.dst&15] == uint64(int64(in.imm)) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJeq64X:
 			if r[in.dst&15] == r[in.src&15] {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJeq32K:
 			if uint32(r[in.dst&15]) == uint32(in.imm) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJeq32X:
 			if uint32(r[in.dst&15]) == uint32(r[in.src&15]) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJne64K:
-			if r[in.dst&15] != uint64(in.imm) {
+			if r[in.dst&15] != uint64(int64(in.imm)) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJne64X:
 			if r[in.dst&15] != r[in.src&15] {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJne32K:
 			if uint32(r[in.dst&15]) != uint32(in.imm) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJne32X:
 			if uint32(r[in.dst&15]) != uint32(r[in.src&15]) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJgt64K:
-			if r[in.dst&15] > uint64(in.imm) {
+			if r[in.dst&15] > uint64(int64(in.imm)) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJgt64X:
 			if r[in.dst&15] > r[in.src&15] {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJgt32K:
 			if uint32(r[in.dst&15]) > uint32(in.imm) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJgt32X:
 			if uint32(r[in.dst&15]) > uint32(r[in.src&15]) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJge64K:
-			if r[in.dst&15] >= uint64(in.imm) {
+			if r[in.dst&15] >= uint64(int64(in.imm)) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJge64X:
 			if r[in.dst&15] >= r[in.src&15] {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJge32K:
 			if uint32(r[in.dst&15]) >= uint32(in.imm) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJge32X:
 			if uint32(r[in.dst&15]) >= uint32(r[in.src&15]) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJlt64K:
-			if r[in.dst&15] < uint64(in.imm) {
+			if r[in.dst&15] < uint64(int64(in.imm)) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJlt64X:
 			if r[in.dst&15] < r[in.src&15] {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJlt32K:
 			if uint32(r[in.dst&15]) < uint32(in.imm) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJlt32X:
 			if uint32(r[in.dst&15]) < uint32(r[in.src&15]) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJle64K:
-			if r[in.dst&15] <= uint64(in.imm) {
+			if r[in.dst&15] <= uint64(int64(in.imm)) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJle64X:
 			if r[in.dst&15] <= r[in.src&15] {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJle32K:
 			if uint32(r[in.dst&15]) <= uint32(in.imm) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJle32X:
 			if uint32(r[in.dst&15]) <= uint32(r[in.src&15]) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJset64K:
-			if r[in.dst&15]&uint64(in.imm) != 0 {
+			if r[in.dst&15]&uint64(int64(in.imm)) != 0 {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJset64X:
 			if r[in.dst&15]&r[in.src&15] != 0 {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJset32K:
 			if uint32(r[in.dst&15])&uint32(in.imm) != 0 {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJset32X:
 			if uint32(r[in.dst&15])&uint32(r[in.src&15]) != 0 {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJsgt64K:
-			if int64(r[in.dst&15]) > in.imm {
+			if int64(r[in.dst&15]) > int64(in.imm) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJsgt64X:
 			if int64(r[in.dst&15]) > int64(r[in.src&15]) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJsgt32K:
-			if int32(r[in.dst&15]) > int32(in.imm) {
+			if int32(r[in.dst&15]) > in.imm {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJsgt32X:
 			if int32(r[in.dst&15]) > int32(r[in.src&15]) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJsge64K:
-			if int64(r[in.dst&15]) >= in.imm {
+			if int64(r[in.dst&15]) >= int64(in.imm) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJsge64X:
 			if int64(r[in.dst&15]) >= int64(r[in.src&15]) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJsge32K:
-			if int32(r[in.dst&15]) >= int32(in.imm) {
+			if int32(r[in.dst&15]) >= in.imm {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJsge32X:
 			if int32(r[in.dst&15]) >= int32(r[in.src&15]) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJslt64K:
-			if int64(r[in.dst&15]) < in.imm {
+			if int64(r[in.dst&15]) < int64(in.imm) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJslt64X:
 			if int64(r[in.dst&15]) < int64(r[in.src&15]) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJslt32K:
-			if int32(r[in.dst&15]) < int32(in.imm) {
+			if int32(r[in.dst&15]) < in.imm {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJslt32X:
 			if int32(r[in.dst&15]) < int32(r[in.src&15]) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJsle64K:
-			if int64(r[in.dst&15]) <= in.imm {
+			if int64(r[in.dst&15]) <= int64(in.imm) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJsle64X:
 			if int64(r[in.dst&15]) <= int64(r[in.src&15]) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJsle32K:
-			if int32(r[in.dst&15]) <= int32(in.imm) {
+			if int32(r[in.dst&15]) <= in.imm {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opJsle32X:
 			if int32(r[in.dst&15]) <= int32(r[in.src&15]) {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 			}
 		case opMayGoto:
 			f := &rs.frames[rs.depth&(MaxCallFrames-1)]
 			if f.mayGoto == 0 {
 				pc = int(in.off)
+				rem -= int64(in.aux)
+				if rem < 0 {
+					return 0, rs.exhausted(pc, rem)
+				}
 				break
 			}
 			f.mayGoto--
-			if l := limit + (steps - f.mark); l >= limit && l <= rs.ceil {
-				limit = l
-			} else {
-				limit = rs.ceil
+			// Credit the instructions this frame ran since its previous pass.
+			now := uint64(int64(rs.limit) - rem + int64(in.imm))
+			l := rs.limit + (now - f.mark)
+			if l < rs.limit || l > rs.ceil {
+				l = rs.ceil
 			}
-			f.mark = steps
+			rem += int64(l - rs.limit)
+			rs.limit = l
+			f.mark = now
 		case opCall:
-			rs.steps, rs.limit = steps, limit
-			v, herr := funcs[in.imm](e, r[1], r[2], r[3], r[4], r[5])
-			steps, limit = rs.steps, rs.limit
+			rs.pc, rs.rem = pc, rem
+			rs.steps = uint64(int64(rs.limit) - rem + int64(in.aux))
+			v, herr := rs.prog.funcs[uint32(in.imm)%uint32(len(rs.prog.funcs))](e, r[1], r[2], r[3], r[4], r[5])
+			pc = rs.pc
+			rem = int64(rs.limit) - int64(rs.steps) + int64(rs.prog.icount[pc])
 			if herr != nil {
-				err = helperErr(p, pc-1, herr)
-				goto fail
+				return 0, rs.fail(pc, rem, helperErr(rs.prog, pc-1, herr))
 			}
 			r[0] = v
 		case opCallLocal:
 			nd := rs.depth + 1
 			if nd >= MaxCallFrames {
-				err = &Error{Prog: p.Name, PC: pc - 1, Msg: fmt.Sprintf("the call stack of %d frames is too deep !", nd+1)}
-				goto fail
+				return 0, rs.tooDeep(pc, rem, nd+1)
 			}
-			f := &rs.frames[nd]
+			f := &rs.frames[nd&(MaxCallFrames-1)]
 			f.retPC = pc
+			f.retCnt = in.aux
 			f.saved = [5]uint64{r[6], r[7], r[8], r[9], r[10]}
 			f.mayGoto = maxLoops
-			f.mark = steps
+			f.mark = uint64(int64(rs.limit) - rem + int64(in.aux))
 			rs.depth = nd
 			r[10] = sbase + stackBytes - uint64(nd)*StackSize
 			pc = int(in.off)
+			rem -= int64(in.aux - in.imm)
+			if rem < 0 {
+				return 0, rs.exhausted(pc, rem)
+			}
 		case opExit:
 			dd := rs.depth
 			if dd <= base {
-				rs.steps, rs.limit = steps, limit
+				rs.steps = uint64(int64(rs.limit) - rem + int64(in.aux))
 				return r[0], nil
 			}
 			f := &rs.frames[dd&(MaxCallFrames-1)]
 			r[6], r[7], r[8], r[9], r[10] = f.saved[0], f.saved[1], f.saved[2], f.saved[3], f.saved[4]
 			pc = f.retPC
+			rem -= int64(in.aux - f.retCnt)
 			rs.depth = dd - 1
 		default:
-			err = &Error{Prog: p.Name, PC: pc - 1, Msg: "fell off the end of the program or into an ld_imm64"}
-			goto fail
+			return 0, rs.fellOff(pc, rem)
 		}
 	}
-fail:
-	rs.steps, rs.limit = steps, limit
-	return 0, err
-}
-
-// helperErr wraps a helper's error with the program and instruction; an
-// *Error (a nested run or callback failing) passes through unchanged.
-func helperErr(p *Program, pc int, err error) error {
-	if e, ok := err.(*Error); ok {
-		return e
-	}
-	return &Error{Prog: p.Name, PC: pc, Msg: err.Error(), Err: err}
 }

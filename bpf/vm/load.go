@@ -11,6 +11,7 @@ type Program struct {
 	Arena *Arena
 
 	code   []dinsn  // one entry per raw slot, plus a sentinel
+	icount []uint32 // icount[i]: instructions (not slots) before slot i
 	funcs  []Helper // helper and kfunc implementations, indexed by call imm
 	starts []bool   // starts[pc]: pc begins a subprogram
 	n      int      // raw instruction count
@@ -113,8 +114,43 @@ func (l *loader) load() (*Program, error) {
 			}
 		}
 	}
+	l.account(second)
 	return p, nil
 }
+
+// account fills icount and the aux fields the interpreter's instruction
+// counting uses.
+func (l *loader) account(second []bool) {
+	p := l.p
+	n := p.n
+	p.icount = make([]uint32, n+2)
+	for i := 0; i <= n; i++ {
+		c := uint32(1)
+		if i < n && second[i] {
+			c = 0
+		}
+		p.icount[i+1] = p.icount[i] + c
+	}
+	for i := 0; i < n; i++ {
+		d := &p.code[i]
+		next := int32(p.icount[i+1])
+		switch {
+		case second[i] || d.op == opLdImm64:
+		case isJump(d.op):
+			d.aux = next - int32(p.icount[d.off])
+			if d.op == opMayGoto {
+				d.imm = next
+			}
+		case d.op == opCallLocal:
+			d.aux, d.imm = next, int32(p.icount[d.off])
+		default:
+			d.aux = next
+		}
+	}
+	p.code[n].aux = int32(p.icount[n+1])
+}
+
+func (d *dinsn) setImm64(v uint64) { d.imm, d.aux = int32(uint32(v)), int32(uint32(v>>32)) }
 
 func isJump(op uint8) bool { return op >= opJa && op <= opMayGoto }
 
@@ -138,7 +174,7 @@ func (l *loader) dstReg(pc int, r uint8) error {
 
 func (l *loader) decode(i int) (dinsn, error) {
 	in := l.insns[i]
-	d := dinsn{dst: in.Dst, src: in.Src, off: int32(in.Off), imm: int64(in.Imm)}
+	d := dinsn{dst: in.Dst, src: in.Src, off: int32(in.Off), imm: in.Imm}
 	if in.Dst > 15 || in.Src > 15 {
 		return d, l.errf(i, "R%d is invalid", max(in.Dst, in.Src))
 	}
@@ -159,8 +195,8 @@ func (l *loader) decode(i int) (dinsn, error) {
 }
 
 var (
-	alu64K = map[uint8]uint8{aluADD: opAdd64K, aluSUB: opSub64K, aluMUL: opMul64K, aluDIV: opDiv64K, aluOR: opOr64K, aluAND: opAnd64K, aluLSH: opLsh64K, aluRSH: opRsh64K, aluMOD: opMod64K, aluXOR: opXor64K, aluARSH: opArsh64K}
-	alu32K = map[uint8]uint8{aluADD: opAdd32K, aluSUB: opSub32K, aluMUL: opMul32K, aluDIV: opDiv32K, aluOR: opOr32K, aluAND: opAnd32K, aluLSH: opLsh32K, aluRSH: opRsh32K, aluMOD: opMod32K, aluXOR: opXor32K, aluARSH: opArsh32K}
+	aluOps64 = map[uint8]uint8{aluADD: opAdd64K, aluSUB: opSub64K, aluMUL: opMul64K, aluDIV: opDiv64K, aluOR: opOr64K, aluAND: opAnd64K, aluLSH: opLsh64K, aluRSH: opRsh64K, aluMOD: opMod64K, aluXOR: opXor64K, aluARSH: opArsh64K}
+	aluOps32 = map[uint8]uint8{aluADD: opAdd32K, aluSUB: opSub32K, aluMUL: opMul32K, aluDIV: opDiv32K, aluOR: opOr32K, aluAND: opAnd32K, aluLSH: opLsh32K, aluRSH: opRsh32K, aluMOD: opMod32K, aluXOR: opXor32K, aluARSH: opArsh32K}
 )
 
 // Mirrors the field checks of check_alu_op().
@@ -255,9 +291,9 @@ func (l *loader) decodeALU(i int, in Insn, d dinsn) (dinsn, error) {
 			}
 		}
 	}
-	k := alu32K[op]
+	k := aluOps32[op]
 	if is64 {
-		k = alu64K[op]
+		k = aluOps64[op]
 	}
 	if divmod && in.Off == 1 {
 		k += 2 // signed variant follows the unsigned pair
@@ -317,7 +353,7 @@ func (l *loader) decodeJmp(i int, in Insn, d dinsn) (dinsn, error) {
 			if !ok || h == nil {
 				return d, l.errf(i, "kernel btf_id %d is not a function", in.Imm)
 			}
-			d.op, d.imm = opCall, int64(len(l.p.funcs))
+			d.op, d.imm = opCall, int32(len(l.p.funcs))
 			l.p.funcs = append(l.p.funcs, h)
 		default:
 			var h Helper
@@ -328,7 +364,7 @@ func (l *loader) decodeJmp(i int, in Insn, d dinsn) (dinsn, error) {
 			if !ok || h == nil {
 				return d, l.errf(i, "invalid func unknown#%d", in.Imm)
 			}
-			d.op, d.imm = opCall, int64(len(l.p.funcs))
+			d.op, d.imm = opCall, int32(len(l.p.funcs))
 			l.p.funcs = append(l.p.funcs, h)
 		}
 		return d, nil
@@ -495,13 +531,13 @@ func (l *loader) decodeLd(i int, in Insn, d dinsn) (dinsn, error) {
 	d.op = opLdImm64
 	switch in.Src {
 	case 0:
-		d.imm = int64(uint64(uint32(in.Imm)) | uint64(uint32(hi.Imm))<<32)
+		d.setImm64(uint64(uint32(in.Imm)) | uint64(uint32(hi.Imm))<<32)
 	case PseudoFunc:
 		t := i + int(in.Imm) + 1
 		if hi.Imm != 0 || t < 0 || t >= n {
 			return d, l.errf(i, "call to invalid destination")
 		}
-		d.imm = int64(FuncBase + uint64(t))
+		d.setImm64(FuncBase + uint64(t))
 	case PseudoMapFD, PseudoMapValue, PseudoBTFID, PseudoMapIdx, PseudoMapIdxValue:
 		if l.env.LdImm64 == nil {
 			return d, l.errf(i, "unrecognized bpf_ld_imm64 insn")
@@ -510,7 +546,7 @@ func (l *loader) decodeLd(i int, in Insn, d dinsn) (dinsn, error) {
 		if err != nil {
 			return d, &Error{Prog: l.name, PC: i, Msg: err.Error(), Err: err}
 		}
-		d.imm = int64(v)
+		d.setImm64(v)
 	default:
 		return d, l.errf(i, "unrecognized bpf_ld_imm64 insn")
 	}

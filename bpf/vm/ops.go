@@ -173,11 +173,17 @@ const (
 // dinsn is one pre-decoded instruction. Its index equals the raw slot index,
 // so jump targets, FuncBase+pc values and error locations all speak in raw
 // instruction indexes.
+//
+// aux carries instruction accounting (see interp): for a jump, the change
+// icount[i+1]-icount[target] the taken branch makes to the running count;
+// for other instructions icount[i+1], the number of instructions executed
+// once this one completes. An ld_imm64 keeps its upper 32 bits there instead.
 type dinsn struct {
 	op  uint8
 	dst uint8
 	src uint8
 	_   uint8
-	off int32 // memory offset, absolute jump/call target, or shift amount
-	imm int64
+	off int32 // memory offset, or absolute jump/call target
+	imm int32 // immediate; helper index for calls
+	aux int32
 }

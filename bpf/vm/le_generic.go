@@ -1,0 +1,15 @@
+//go:build !(386 || amd64 || arm || arm64 || loong64 || mips64le || mipsle || ppc64le || riscv64 || wasm)
+
+package vm
+
+import "encoding/binary"
+
+// Portable stack accessors for hosts that are not little-endian.
+
+func ld16(s *[stackBytes]byte, o uint64) uint64 { return uint64(binary.LittleEndian.Uint16(s[o:])) }
+func ld32(s *[stackBytes]byte, o uint64) uint64 { return uint64(binary.LittleEndian.Uint32(s[o:])) }
+func ld64(s *[stackBytes]byte, o uint64) uint64 { return binary.LittleEndian.Uint64(s[o:]) }
+
+func st16(s *[stackBytes]byte, o uint64, v uint64) { binary.LittleEndian.PutUint16(s[o:], uint16(v)) }
+func st32(s *[stackBytes]byte, o uint64, v uint64) { binary.LittleEndian.PutUint32(s[o:], uint32(v)) }
+func st64(s *[stackBytes]byte, o uint64, v uint64) { binary.LittleEndian.PutUint64(s[o:], v) }
