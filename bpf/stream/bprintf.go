@@ -42,40 +42,72 @@ type spec struct {
 // and bstr_printf do together (the engine of bpf_snprintf, bpf_trace_printk
 // and bpf_stream_vprintk). It validates the format in the kernel's terms
 // (syscall.EINVAL for a bad or unsupported conversion or too few arguments,
-// syscall.ENOSPC when the packed arguments exceed MAX_BPRINTF_BIN_ARGS) and
-// returns the full formatted text, which callers bound themselves.
+// syscall.ENOSPC when the packed arguments exceed MAX_BPRINTF_BIN_ARGS). It
+// returns at most limit bytes of output and, like vsnprintf, the length the
+// whole output would have (field widths are capped at 2^23-1 as the
+// kernel's vsprintf caps them).
 //
 // Pointers print as their raw value (%p, %pK as 16 hex digits, %ps/%pS/%pB
 // as 0x-prefixed hex): scxsim has no pointer hashing and no kernel symbols,
 // and the simulation must be deterministic.
 // Mirrors bpf_bprintf_prepare() + bstr_printf().
-func Bprintf(format []byte, args []uint64, mem Reader) (string, error) {
+func Bprintf(format []byte, args []uint64, mem Reader, limit int) (string, int, error) {
 	if i := indexByte(format, 0); i >= 0 {
 		format = format[:i]
 	}
 	specs, err := parseSpecs(format, args, mem)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
-	var b strings.Builder
+	b := &bounded{limit: limit}
 	last := 0
 	for i := range specs {
 		s := &specs[i]
-		writeLiteral(&b, format[last:s.start])
-		render(&b, s)
+		writeLiteral(b, format[last:s.start])
+		render(b, s)
 		last = s.end
 	}
-	writeLiteral(&b, format[last:])
-	return b.String(), nil
+	writeLiteral(b, format[last:])
+	return string(b.buf), b.n, nil
+}
+
+// fieldWidthMax is FIELD_WIDTH_MAX of lib/vsprintf.c.
+const fieldWidthMax = 1<<23 - 1
+
+// bounded keeps the first limit bytes written and counts all of them.
+type bounded struct {
+	buf   []byte
+	limit int
+	n     int
+}
+
+func (b *bounded) WriteString(s string) {
+	if room := b.limit - len(b.buf); room > 0 {
+		b.buf = append(b.buf, s[:min(room, len(s))]...)
+	}
+	b.n += len(s)
+}
+
+func (b *bounded) writeByte(c byte) { b.WriteString(string(c)) }
+
+// repeat writes n copies of c.
+func (b *bounded) repeat(c byte, n int) {
+	if n <= 0 {
+		return
+	}
+	if room := b.limit - len(b.buf); room > 0 {
+		b.buf = append(b.buf, strings.Repeat(string(c), min(room, n))...)
+	}
+	b.n += n
 }
 
 // writeLiteral copies format text, collapsing "%%" to "%".
-func writeLiteral(b *strings.Builder, lit []byte) {
+func writeLiteral(b *bounded, lit []byte) {
 	for i := 0; i < len(lit); i++ {
 		if lit[i] == '%' && i+1 < len(lit) && lit[i+1] == '%' {
 			i++
 		}
-		b.WriteByte(lit[i])
+		b.writeByte(lit[i])
 	}
 }
 
@@ -143,7 +175,9 @@ func parseSpecs(f []byte, args []uint64, mem Reader) ([]spec, error) {
 			for at(i) >= '0' && at(i) <= '9' {
 				i++
 			}
-			s.width, _ = strconv.Atoi(string(f[ws:i]))
+			for _, d := range f[ws:i] {
+				s.width = min(s.width*10+int(d-'0'), fieldWidthMax)
+			}
 		}
 		switch c := at(i); {
 		case c == 'p':
@@ -295,7 +329,7 @@ func packString(s *spec, used int, packed bool, mem Reader) (int, error) {
 }
 
 // render appends one conversion with the kernel's vsnprintf rules.
-func render(b *strings.Builder, s *spec) {
+func render(b *bounded, s *spec) {
 	left := strings.Contains(s.flags, "-")
 	zero := strings.Contains(s.flags, "0") && !left
 	plus := strings.Contains(s.flags, "+")
@@ -309,13 +343,13 @@ func render(b *strings.Builder, s *spec) {
 		case left:
 			b.WriteString(sign)
 			b.WriteString(body)
-			b.WriteString(strings.Repeat(" ", s.width-n))
+			b.repeat(' ', s.width-n)
 		case zero && zeroOK:
 			b.WriteString(sign)
-			b.WriteString(strings.Repeat("0", s.width-n))
+			b.repeat('0', s.width-n)
 			b.WriteString(body)
 		default:
-			b.WriteString(strings.Repeat(" ", s.width-n))
+			b.repeat(' ', s.width-n)
 			b.WriteString(sign)
 			b.WriteString(body)
 		}

@@ -83,11 +83,11 @@ func (s *Set) vprintk(e *vm.Exec, r1, r2, r3, r4, _ uint64) (uint64, error) {
 			args[i] = binary.LittleEndian.Uint64(raw[i*8:])
 		}
 	}
-	out, err := Bprintf(format, args, mem)
+	out, n, err := Bprintf(format, args, mem, MaxBprintfBuf)
 	if err != nil {
 		return errno(err), nil
 	}
-	if len(out) >= MaxBprintfBuf {
+	if n >= MaxBprintfBuf {
 		return errno(syscall.E2BIG), nil
 	}
 	return errno(st.Push(out)), nil
