@@ -24,17 +24,26 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/scxsim/scxsim/bpf/maps"
 	"github.com/scxsim/scxsim/bpf/vm"
 )
 
-// Map attributes, from include/uapi/linux/bpf.h.
+// Map flags an arena accepts, from include/uapi/linux/bpf.h.
 const (
-	MapTypeArena = 33 // BPF_MAP_TYPE_ARENA
-
-	FlagMmapable    = 1 << 10 // BPF_F_MMAPABLE
-	FlagSegvOnFault = 1 << 12 // BPF_F_SEGV_ON_FAULT
-	FlagNoUserConv  = 1 << 13 // BPF_F_NO_USER_CONV
+	FlagMmapable    = maps.FlagMmapable // BPF_F_MMAPABLE, required
+	FlagSegvOnFault = 1 << 17           // BPF_F_SEGV_ON_FAULT
+	FlagNoUserConv  = 1 << 18           // BPF_F_NO_USER_CONV
 )
+
+func init() {
+	maps.RegisterType(maps.TypeArena, func(mem *vm.Memory, spec *maps.Spec, _ int) (maps.Map, error) {
+		a, err := New(mem, spec, Options{})
+		if err != nil {
+			return nil, err
+		}
+		return a, nil
+	})
+}
 
 // Layout constants from kernel/bpf/arena.c.
 const (
@@ -56,16 +65,6 @@ const (
 // 4 GiB boundary when the arena would otherwise cross one, as
 // arena_get_unmapped_area() does.
 const DefaultUserBase = 0x7f7d_2620_0000
-
-// Spec holds the map_create attributes an arena uses.
-type Spec struct {
-	Name       string
-	KeySize    uint32
-	ValueSize  uint32
-	MaxEntries uint32 // pages
-	Flags      uint32
-	MapExtra   uint64 // requested user address, 0 to let Mmap choose
-}
 
 // Options tune an arena beyond its map attributes.
 type Options struct {
@@ -98,10 +97,13 @@ func FromVM(v *vm.Arena) *Arena {
 	return ar
 }
 
-// Arena is one BPF_MAP_TYPE_ARENA map.
+// Arena is one BPF_MAP_TYPE_ARENA map. It is a maps.Map: the embedded
+// maps.Base gives it its struct bpf_map * address (Addr), id, registry entry
+// and references (Get, Put, Refs); the last Put releases every page.
 type Arena struct {
+	*maps.Base
 	mu        sync.Mutex
-	spec      Spec
+	spec      maps.Spec
 	view      vm.Arena // UserBase, Pages, Fault: what the VM reads
 	userStart uint64   // user_vm_start (0 until Mmap or map_extra)
 	userEnd   uint64   // user_vm_end
@@ -109,21 +111,24 @@ type Arena struct {
 	scratch   *[PageSize]byte
 	outside   map[uint64]bool // window pages beyond the arena holding scratch
 	numaNodes int
-	addr      uint64 // struct bpf_map * value programs hold
-	refs      int
 	released  bool
+	mmapped   bool // user space mapped it (Mmap)
 	owned     int    // pages owned (scratch excluded)
 	faults    uint64 // violations reported
 }
 
-// New creates an arena, validating the attributes as arena_map_alloc()
-// does and failing with its errno: EINVAL for a key or value size, zero
-// max_entries, missing BPF_F_MMAPABLE, an unsupported flag or a map_extra
-// that is not page aligned; E2BIG for more than 4 GiB of pages; ERANGE when
-// the user range [map_extra, map_extra+size) crosses a 4 GiB boundary.
-// The arena starts with one reference, the user-side handle (its fd).
-// Mirrors arena_map_alloc().
-func New(spec Spec, opts Options) (*Arena, error) {
+// New creates an arena in mem, validating the attributes as
+// arena_map_alloc() does and failing with its errno: EINVAL for a key or
+// value size, zero max_entries, missing BPF_F_MMAPABLE, an unsupported flag
+// or a map_extra that is not page aligned; E2BIG for more than 4 GiB of
+// pages; ERANGE when the user range [map_extra, map_extra+size) crosses a
+// 4 GiB boundary. The arena is registered in maps.RegistryOf(mem) and
+// starts with one reference, the user-side handle (its fd). maps.New builds
+// arenas through it too. Mirrors arena_map_alloc().
+func New(mem *vm.Memory, spec *maps.Spec, opts Options) (*Arena, error) {
+	if spec.Type != maps.TypeArena {
+		return nil, syscall.EINVAL
+	}
 	if spec.KeySize != 0 || spec.ValueSize != 0 || spec.MaxEntries == 0 ||
 		spec.Flags&FlagMmapable == 0 ||
 		spec.Flags&^(FlagSegvOnFault|FlagMmapable|FlagNoUserConv) != 0 {
@@ -143,10 +148,9 @@ func New(spec Spec, opts Options) (*Arena, error) {
 		opts.NumaNodes = 1
 	}
 	a := &Arena{
-		spec:      spec,
+		spec:      *spec,
 		scratch:   new([PageSize]byte),
 		numaNodes: opts.NumaNodes,
-		refs:      1,
 	}
 	a.rt.set(0, spec.MaxEntries)
 	a.userStart = spec.MapExtra
@@ -156,25 +160,25 @@ func New(spec Spec, opts Options) (*Arena, error) {
 	a.setViewBase()
 	a.view.Pages = make([]*[PageSize]byte, spec.MaxEntries)
 	a.view.Fault = a.bpfFault
+	a.Base = maps.NewBase(mem, spec, a, 1, a.release)
 	views.Store(&a.view, a)
 	liveArenas.Add(1)
 	return a, nil
 }
 
-// Spec returns the attributes the arena was created with.
-func (a *Arena) Spec() Spec { return a.spec }
+// SetNumaNodes sets nr_node_ids for the node_id check of
+// bpf_arena_alloc_pages (the simulated machine's NUMA node count).
+func (a *Arena) SetNumaNodes(n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if n > 0 {
+		a.numaNodes = n
+	}
+}
 
 // VM returns the view the VM executes against; the loader stores it in
 // vm.Program.Arena of every program using this arena.
 func (a *Arena) VM() *vm.Arena { return &a.view }
-
-// Addr is the struct bpf_map * value programs hold for this map (what
-// ld_imm64 of the map fd yields and what kfuncs receive as p__map); 0
-// until the map layer assigns one with SetAddr.
-func (a *Arena) Addr() uint64 { return a.addr }
-
-// SetAddr records the address the map layer chose for this map.
-func (a *Arena) SetAddr(addr uint64) { a.addr = addr }
 
 // UserBase is user_vm_start: the user address of page 0, 0 before Mmap
 // when map_extra was 0. Mirrors bpf_arena_get_user_vm_start().
@@ -211,6 +215,7 @@ func (a *Arena) Mmap(addr, length uint64) (uint64, error) {
 		if addr != a.userStart {
 			return 0, syscall.EINVAL
 		}
+		a.mmapped = true
 		return a.userStart, nil
 	}
 	if length != size {
@@ -227,6 +232,7 @@ func (a *Arena) Mmap(addr, length uint64) (uint64, error) {
 		return 0, syscall.EINVAL
 	}
 	a.userStart, a.userEnd = addr, addr+length
+	a.mmapped = true
 	a.setViewBase()
 	return addr, nil
 }
@@ -333,38 +339,12 @@ func (a *Arena) slot(kaddr uint64) (slot **[PageSize]byte, out bool) {
 	return &a.view.Pages[pg], false
 }
 
-// Refs returns the number of references held.
-func (a *Arena) Refs() int {
+// release frees every page but the scratch page when the last reference
+// goes. Mirrors arena_map_free().
+func (a *Arena) release() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.refs
-}
-
-// Get takes a reference: a program that uses the arena, a registered
-// scheduler, or another user handle. Mirrors bpf_map_inc().
-func (a *Arena) Get() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.released {
-		panic("arena: Get on a released map")
-	}
-	a.refs++
-}
-
-// Put drops a reference; the last one releases the arena and every page it
-// owns. Mirrors bpf_map_put() + arena_map_free().
-func (a *Arena) Put() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.released || a.refs <= 0 {
-		panic("arena: Put without a reference")
-	}
-	a.refs--
-	if a.refs > 0 {
-		return
-	}
 	a.released = true
-	// Every populated page but the scratch page goes (existing_page_cb).
 	for i, p := range a.view.Pages {
 		if p != nil && p != a.scratch {
 			a.owned--

@@ -4,13 +4,24 @@ import (
 	"errors"
 	"syscall"
 	"testing"
+
+	"github.com/scxsim/scxsim/bpf/maps"
+	"github.com/scxsim/scxsim/bpf/vm"
 )
 
 const mmapable = FlagMmapable
 
+// Spec is the map definition, without its Type: create sets it.
+type Spec = maps.Spec
+
+func create(spec Spec, opts Options) (*Arena, error) {
+	spec.Type = maps.TypeArena
+	return New(vm.NewMemory(), &spec, opts)
+}
+
 func mustNew(t testing.TB, spec Spec) *Arena {
 	t.Helper()
-	a, err := New(spec, Options{})
+	a, err := create(spec, Options{})
 	if err != nil {
 		t.Fatalf("New(%+v): %v", spec, err)
 	}
@@ -20,7 +31,7 @@ func mustNew(t testing.TB, spec Spec) *Arena {
 		}
 	}
 	t.Cleanup(func() {
-		for !a.Released() {
+		for a.Refs() > 0 {
 			a.Put()
 		}
 	})
@@ -42,6 +53,8 @@ func TestNewValidation(t *testing.T) {
 		{"only SEGV_ON_FAULT", Spec{MaxEntries: 1, Flags: FlagSegvOnFault}, syscall.EINVAL},
 		{"BPF_F_NO_PREALLOC", Spec{MaxEntries: 1, Flags: mmapable | 1}, syscall.EINVAL},
 		{"BPF_F_RDONLY_PROG", Spec{MaxEntries: 1, Flags: mmapable | 1<<7}, syscall.EINVAL},
+		{"BPF_F_INNER_MAP", Spec{MaxEntries: 1, Flags: mmapable | 1<<12}, syscall.EINVAL},
+		{"BPF_F_TOKEN_FD", Spec{MaxEntries: 1, Flags: mmapable | 1<<16}, syscall.EINVAL},
 		{"all accepted flags", Spec{MaxEntries: 1, Flags: mmapable | FlagSegvOnFault | FlagNoUserConv}, nil},
 		{"map_extra unaligned", Spec{MaxEntries: 1, Flags: mmapable, MapExtra: 1<<44 + 8}, syscall.EINVAL},
 		{"map_extra aligned", Spec{MaxEntries: 1, Flags: mmapable, MapExtra: 1 << 44}, nil},
@@ -58,7 +71,7 @@ func TestNewValidation(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a, err := New(c.spec, Options{})
+			a, err := create(c.spec, Options{})
 			if !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
 				t.Fatalf("New = %v, want %v", err, c.want)
 			}
@@ -95,7 +108,7 @@ func TestMmap(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.spec.Flags = mmapable
-			a, err := New(c.spec, Options{})
+			a, err := create(c.spec, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,5 +173,53 @@ func TestValueAddr(t *testing.T) {
 		if got != c.want || err != c.err {
 			t.Errorf("ValueAddr(%#x) = %#x, %v; want %#x, %v", c.off, got, err, c.want, c.err)
 		}
+	}
+}
+
+// maps.New builds arenas too, and the map layer sees them as maps.
+func TestMapsNew(t *testing.T) {
+	mem := vm.NewMemory()
+	if _, err := maps.New(mem, &maps.Spec{Name: "bad", Type: maps.TypeArena, MaxEntries: 1}, 4); !errors.Is(err, syscall.EINVAL) {
+		t.Fatalf("maps.New without BPF_F_MMAPABLE = %v", err)
+	}
+	m, err := maps.New(mem, &maps.Spec{Name: "arena", Type: maps.TypeArena, MaxEntries: 4, Flags: mmapable}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, ok := m.(*Arena)
+	if !ok {
+		t.Fatalf("maps.New returned %T", m)
+	}
+	if got, ok := maps.RegistryOf(mem).Lookup(a.Addr()); !ok || got != m || a.Addr() == 0 {
+		t.Fatal("arena not in the map registry")
+	}
+	ops := []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"lookup", a.Lookup(nil, nil, 0), syscall.EINVAL},
+		{"update", a.Update(nil, nil, 0), syscall.EOPNOTSUPP},
+		{"delete", a.Delete(nil), syscall.EOPNOTSUPP},
+		{"next key", a.NextKey(nil, nil), syscall.EOPNOTSUPP},
+		{"lookup and delete", a.LookupAndDelete(nil, nil, 0), maps.ENOTSUPP},
+	}
+	for _, o := range ops {
+		if o.err != o.want {
+			t.Errorf("%s = %v, want %v", o.name, o.err, o.want)
+		}
+	}
+	if a.LookupElem(0, nil) != 0 {
+		t.Error("program lookup returned a value")
+	}
+	if _, err := a.Mmap(0, 4*PageSize); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Freeze(); err != syscall.EBUSY {
+		t.Fatalf("freeze of a mapped arena = %v, want EBUSY", err)
+	}
+	a.Put()
+	if _, ok := maps.RegistryOf(mem).Lookup(a.Addr()); ok {
+		t.Fatal("released arena still registered")
 	}
 }

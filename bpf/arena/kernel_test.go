@@ -83,7 +83,7 @@ func TestKernelAccessScratch(t *testing.T) {
 // scratch installed releases exactly the owned pages.
 func TestScratchNotOwned(t *testing.T) {
 	_, pages0 := Live()
-	a, err := New(Spec{MaxEntries: 8, Flags: mmapable, MapExtra: base}, Options{})
+	a, err := create(Spec{MaxEntries: 8, Flags: mmapable, MapExtra: base}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

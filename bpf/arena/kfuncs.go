@@ -11,15 +11,14 @@ import (
 type Resolver func(e *vm.Exec, mapAddr uint64) *Arena
 
 // ProgramArena is the default Resolver: the running program's arena (the
-// verifier allows one per program), provided mapAddr is its address when
-// the map layer assigned one.
+// verifier allows one per program), provided mapAddr is its address.
 func ProgramArena(e *vm.Exec, mapAddr uint64) *Arena {
 	p := e.Prog()
 	if p == nil {
 		return nil
 	}
 	a := FromVM(p.Arena)
-	if a == nil || (a.addr != 0 && a.addr != mapAddr) {
+	if a == nil || a.Addr() != mapAddr {
 		return nil
 	}
 	return a

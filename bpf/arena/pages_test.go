@@ -113,7 +113,7 @@ func TestAllocFreeReserve(t *testing.T) {
 }
 
 func TestAllocNode(t *testing.T) {
-	a, err := New(Spec{MaxEntries: 8, Flags: mmapable, MapExtra: base}, Options{NumaNodes: 2})
+	a, err := create(Spec{MaxEntries: 8, Flags: mmapable, MapExtra: base}, Options{NumaNodes: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestAllocUnalignedBase(t *testing.T) {
 }
 
 func TestBeforeMmap(t *testing.T) {
-	a, err := New(Spec{MaxEntries: 8, Flags: mmapable}, Options{})
+	a, err := create(Spec{MaxEntries: 8, Flags: mmapable}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

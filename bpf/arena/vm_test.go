@@ -15,15 +15,14 @@ import (
 // BTF ids the test programs use for the arena kfuncs.
 var testKfuncIDs = map[int32]string{1: "bpf_arena_alloc_pages", 2: "bpf_arena_free_pages", 3: "bpf_arena_reserve_pages"}
 
-const testMapAddr = 0xffff_8880_0000_1000 // the arena's struct bpf_map *
-
 var castRE = regexp.MustCompile(`(?m)^\s*cast_(kern|user) %r(\d+), %r(\d+)\s*$`)
 
 // assemble accepts the conformance syntax plus "cast_kern %rD, %rS" and
-// "cast_user %rD, %rS" for addr_space_cast, and MAP for the arena address.
-func assemble(t testing.TB, src string) []vm.Insn {
+// "cast_user %rD, %rS" for addr_space_cast, and MAP for the arena's
+// struct bpf_map * address mapAddr.
+func assemble(t testing.TB, src string, mapAddr uint64) []vm.Insn {
 	t.Helper()
-	src = strings.ReplaceAll(src, "MAP", fmt.Sprintf("%#x", uint64(testMapAddr)))
+	src = strings.ReplaceAll(src, "MAP", fmt.Sprintf("%#x", mapAddr))
 	src = castRE.ReplaceAllStringFunc(src, func(m string) string {
 		p := castRE.FindStringSubmatch(m)
 		var dst, srcReg, imm uint64
@@ -61,7 +60,7 @@ func env(set *stream.Set) *vm.Env {
 
 func load(t testing.TB, name, src string, a *Arena, set *stream.Set) *vm.Program {
 	t.Helper()
-	p, err := vm.Load(name, assemble(t, src), env(set))
+	p, err := vm.Load(name, assemble(t, src, a.Addr()), env(set))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +81,6 @@ func newExec(set *stream.Set) *vm.Exec {
 // goes on, and each fault is reported once on its stderr.
 func TestBPFFaults(t *testing.T) {
 	a := mustNew(t, Spec{Name: "arena", MaxEntries: 4, Flags: mmapable, MapExtra: base})
-	a.SetAddr(testMapAddr)
 	set := stream.NewSet()
 	p := load(t, "faulty", `
 		lddw %r1, MAP
@@ -199,7 +197,7 @@ func TestVMCasts(t *testing.T) {
 // The kfuncs' argument handling as programs see it.
 func TestKfuncs(t *testing.T) {
 	a := mustNew(t, Spec{MaxEntries: 4, Flags: mmapable, MapExtra: base})
-	a.SetAddr(testMapAddr)
+	testMapAddr := a.Addr()
 	kf := Kfuncs(nil)
 	e := newExec(nil)
 	// Kfuncs find their arena through the running program: call them from
@@ -233,7 +231,7 @@ func TestKfuncs(t *testing.T) {
 		}
 		return 0, nil
 	}
-	q, err := vm.Load("k", assemble(t, "call kfunc 9\nexit"), &vm.Env{Kfunc: func(id int32, _ int16) (vm.Helper, bool) { return hook, id == 9 }})
+	q, err := vm.Load("k", assemble(t, "call kfunc 9\nexit", 0), &vm.Env{Kfunc: func(id int32, _ int16) (vm.Helper, bool) { return hook, id == 9 }})
 	if err != nil {
 		t.Fatal(err)
 	}
