@@ -112,7 +112,7 @@ type Arena struct {
 	outside   map[uint64]bool // window pages beyond the arena holding scratch
 	numaNodes int
 	released  bool
-	mmapped   bool // user space mapped it (Mmap)
+	mmapped   bool   // user space mapped it (Mmap)
 	owned     int    // pages owned (scratch excluded)
 	faults    uint64 // violations reported
 }
