@@ -152,6 +152,38 @@ func (l *loader) account(second []bool) {
 
 func (d *dinsn) setImm64(v uint64) { d.imm, d.aux = int32(uint32(v)), int32(uint32(v>>32)) }
 
+// opcodeTable holds the opcodes the kernel knows at all, as
+// bpf_opcode_in_insntable() does; finer checks follow per class.
+var opcodeTable = func() (t [256]bool) {
+	alu := []uint8{aluADD, aluSUB, aluMUL, aluDIV, aluOR, aluAND, aluLSH, aluRSH, aluMOD, aluXOR, aluMOV, aluARSH}
+	for _, cls := range []uint8{clsALU, clsALU64} {
+		for _, op := range alu {
+			t[cls|op|srcK], t[cls|op|srcX] = true, true
+		}
+		t[cls|aluNEG] = true
+		t[cls|aluEND|srcK] = true
+	}
+	t[clsALU|aluEND|srcX] = true
+	cond := []uint8{jmpJEQ, jmpJGT, jmpJGE, jmpJSET, jmpJNE, jmpJSGT, jmpJSGE, jmpJLT, jmpJLE, jmpJSLT, jmpJSLE}
+	for _, cls := range []uint8{clsJMP, clsJMP32} {
+		for _, op := range cond {
+			t[cls|op|srcK], t[cls|op|srcX] = true, true
+		}
+		t[cls|jmpJA] = true
+	}
+	t[clsJMP|jmpCALL], t[clsJMP|jmpEXIT], t[clsJMP|jmpCOND], t[clsJMP|jmpJA|srcX] = true, true, true, true
+	for _, size := range []uint8{sizeB, sizeH, sizeW, sizeDW} {
+		t[clsLDX|modeMEM|size], t[clsST|modeMEM|size] = true, true
+		t[clsSTX|modeMEM|size], t[clsSTX|modeATOMIC|size] = true, true
+		if size != sizeDW {
+			t[clsLDX|modeMEMSX|size] = true
+			t[clsLD|modeABS|size], t[clsLD|modeIND|size] = true, true
+		}
+	}
+	t[clsLD|modeIMM|sizeDW] = true
+	return t
+}()
+
 func isJump(op uint8) bool { return op >= opJa && op <= opMayGoto }
 
 // Verifier-style register checks.
@@ -175,6 +207,9 @@ func (l *loader) dstReg(pc int, r uint8) error {
 func (l *loader) decode(i int) (dinsn, error) {
 	in := l.insns[i]
 	d := dinsn{dst: in.Dst, src: in.Src, off: int32(in.Off), imm: in.Imm}
+	if !opcodeTable[in.Op] {
+		return d, l.errf(i, "unknown opcode %02x", in.Op)
+	}
 	if in.Dst > 15 || in.Src > 15 {
 		return d, l.errf(i, "R%d is invalid", max(in.Dst, in.Src))
 	}
@@ -321,7 +356,10 @@ func (l *loader) decodeJmp(i int, in Insn, d dinsn) (dinsn, error) {
 	n := len(l.insns)
 	switch op {
 	case jmpJA:
-		if x || in.Src != 0 || in.Dst != 0 || (!is32 && in.Imm != 0) || (is32 && in.Off != 0) {
+		if x {
+			return d, l.errf(i, "indirect jumps (gotox) are not supported")
+		}
+		if in.Src != 0 || in.Dst != 0 || (!is32 && in.Imm != 0) || (is32 && in.Off != 0) {
 			return d, l.errf(i, "BPF_JA uses reserved fields")
 		}
 		t := i + int(in.Off) + 1

@@ -1,0 +1,110 @@
+package vm
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestLoadRejects checks that malformed programs fail to load with the
+// verifier's words and the offending instruction index.
+func TestLoadRejects(t *testing.T) {
+	cases := []struct {
+		name string
+		prog []Insn
+		pc   int
+		msg  string
+	}{
+		{"empty", nil, 0, "empty program"},
+		{"jump out of range", cat(jmpK(jmpJEQ, 1, 0, 5), exit()), 0, "jump out of range from insn 0 to 6"},
+		{"jump before start", cat(exit(), ja(-3)), 1, "jump out of range from insn 1 to -1"},
+		{"gotol out of range", cat(Insn{Op: clsJMP32 | jmpJA, Imm: 100}, exit()), 0, "jump out of range"},
+		{"ld_imm64 missing second half", []Insn{{Op: clsLD | modeIMM | sizeDW}}, 0, "invalid bpf_ld_imm64 insn"},
+		{"ld_imm64 bad second half", []Insn{{Op: clsLD | modeIMM | sizeDW}, {Op: 0x95}, exit()}, 0, "invalid bpf_ld_imm64 insn"},
+		{"jump into ld_imm64", cat(ja(1), ldConst(0, 1), exit()), 0, "jump into the middle of ldimm64 insn 1"},
+		{"unknown opcode", cat(Insn{Op: 0x8f}, exit()), 0, "unknown opcode 8f"},
+		{"unknown jmp op", cat(Insn{Op: clsJMP | 0xf0}, exit()), 0, "unknown opcode f5"},
+		{"ld_abs", cat(Insn{Op: clsLD | modeABS | sizeW}, exit()), 0, "BPF_LD_[ABS|IND]"},
+		{"bad dst register", cat(Insn{Op: clsALU64 | aluMOV, Dst: 11}, exit()), 0, "R11 is invalid"},
+		{"bad src register", cat(alu64X(aluADD, 0, 12), exit()), 0, "R12 is invalid"},
+		{"write r10", cat(mov64K(10, 0), exit()), 0, "frame pointer is read only"},
+		{"load into r10", cat(ldx(sizeDW, 10, 1, 0), exit()), 0, "frame pointer is read only"},
+		{"fetch into r10", cat(atomicOp(sizeDW, atomicADD|atomicFETCH, 1, 10, 0), exit()), 0, "frame pointer is read only"},
+		{"fall through end", cat(mov64K(0, 0)), 0, "last insn is not an exit or jmp"},
+		{"subprog falls into next", cat(callLocal(1), exit(), mov64K(0, 1), mov64K(0, 1), callLocal(-1), exit()), 3, "last insn is not an exit or jmp"},
+		{"jump across subprogs", cat(callLocal(1), ja(2), mov64K(0, 1), exit(), exit()), 1, "jump out of range"},
+		{"call to invalid destination", cat(callLocal(10), exit()), 0, "call to invalid destination"},
+		{"div by zero imm", cat(alu64K(aluDIV, 0, 0), exit()), 0, "div by zero"},
+		{"mod32 by zero imm", cat(alu32K(aluMOD, 0, 0), exit()), 0, "div by zero"},
+		{"shift too wide", cat(alu64K(aluLSH, 0, 64), exit()), 0, "invalid shift 64"},
+		{"shift32 too wide", cat(alu32K(aluARSH, 0, 32), exit()), 0, "invalid shift 32"},
+		{"negative shift", cat(alu64K(aluRSH, 0, -1), exit()), 0, "invalid shift -1"},
+		{"alu reserved off", cat(Insn{Op: clsALU64 | aluADD, Off: 1}, exit()), 0, "BPF_ALU uses reserved fields"},
+		{"alu X with imm", cat(Insn{Op: clsALU64 | aluADD | srcX, Imm: 1}, exit()), 0, "BPF_ALU uses reserved fields"},
+		{"neg with src", cat(Insn{Op: clsALU64 | aluNEG, Src: 1}, exit()), 0, "BPF_NEG uses reserved fields"},
+		{"end bad width", cat(Insn{Op: clsALU | aluEND, Imm: 8}, exit()), 0, "BPF_END uses reserved fields"},
+		{"bswap64 with X", cat(Insn{Op: clsALU64 | aluEND | srcX, Imm: 16}, exit()), 0, "unknown opcode df"},
+		{"end with src reg", cat(Insn{Op: clsALU | aluEND, Src: 1, Imm: 16}, exit()), 0, "BPF_END uses reserved fields"},
+		{"movsx32 32", cat(Insn{Op: clsALU | aluMOV | srcX, Off: 32}, exit()), 0, "BPF_MOV uses reserved fields"},
+		{"mov K with off", cat(Insn{Op: clsALU64 | aluMOV, Off: 8}, exit()), 0, "BPF_MOV uses reserved fields"},
+		{"bad addr_space_cast", cat(Insn{Op: clsALU64 | aluMOV | srcX, Off: 1, Imm: 2}, exit()), 0, "addr_space_cast"},
+		{"ldx with imm", cat(Insn{Op: clsLDX | modeMEM | sizeW, Imm: 1}, exit()), 0, "BPF_LDX uses reserved fields"},
+		{"ldxs dw", cat(Insn{Op: clsLDX | modeMEMSX | sizeDW}, exit()), 0, "unknown opcode 99"},
+		{"st with src", cat(Insn{Op: clsST | modeMEM | sizeW, Src: 1}, exit()), 0, "BPF_ST uses reserved fields"},
+		{"stx with imm", cat(Insn{Op: clsSTX | modeMEM | sizeW, Imm: 1}, exit()), 0, "BPF_STX uses reserved fields"},
+		{"atomic bad op", cat(atomicOp(sizeDW, 0x10, 1, 2, 0), exit()), 0, "invalid atomic opcode 10"},
+		{"atomic byte rmw", cat(atomicOp(sizeB, atomicADD, 1, 2, 0), exit()), 0, "invalid atomic operand size"},
+		{"call with dst", cat(Insn{Op: clsJMP | jmpCALL, Dst: 1, Imm: 1}, exit()), 0, "BPF_CALL uses reserved fields"},
+		{"jmp32 call", cat(Insn{Op: clsJMP32 | jmpCALL, Imm: 1}, exit()), 0, "unknown opcode 86"},
+		{"gotox", cat(Insn{Op: clsJMP | jmpJA | srcX, Dst: 1}, exit()), 0, "gotox"},
+		{"exit with imm", cat(Insn{Op: clsJMP | jmpEXIT, Imm: 1}), 0, "BPF_EXIT uses reserved fields"},
+		{"ja with imm", cat(Insn{Op: clsJMP | jmpJA, Imm: 1}, exit()), 0, "BPF_JA uses reserved fields"},
+		{"gotol with off", cat(Insn{Op: clsJMP32 | jmpJA, Off: 1}, exit()), 0, "BPF_JA uses reserved fields"},
+		{"jmp K with src", cat(Insn{Op: clsJMP | jmpJEQ, Src: 1}, exit()), 0, "BPF_JMP/JMP32 uses reserved fields"},
+		{"may_goto with imm", cat(Insn{Op: clsJMP | jmpCOND, Imm: 1}, exit()), 0, "invalid may_goto imm 1"},
+		{"pseudo map without env", cat(ldImm64(1, PseudoMapFD, 3, 0), exit()), 0, "unrecognized bpf_ld_imm64 insn"},
+		{"unknown pseudo", cat(ldImm64(1, 9, 3, 0), exit()), 0, "unrecognized bpf_ld_imm64 insn"},
+		{"pseudo func out of range", cat(ldImm64(1, PseudoFunc, 50, 0), exit()), 0, "call to invalid destination"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load("bad", c.prog, nil)
+			if err == nil {
+				t.Fatal("loaded")
+			}
+			ve := asVMError(t, err)
+			if ve.PC != c.pc || !strings.Contains(ve.Msg, c.msg) {
+				t.Errorf("got %q at insn %d, want %q at insn %d", ve.Msg, ve.PC, c.msg, c.pc)
+			}
+		})
+	}
+}
+
+// TestDecodeEncode checks the raw encoding against a hand-assembled slot and
+// the round trip.
+func TestDecodeEncode(t *testing.T) {
+	// r3 = *(u32 *)(r7 - 2): op 0x61, regs 0x73, off 0xfffe, imm 0
+	raw := []byte{0x61, 0x73, 0xfe, 0xff, 0, 0, 0, 0, 0xb7, 0x01, 0, 0, 0xff, 0xff, 0xff, 0xff}
+	insns, err := DecodeBytes(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Insn{{Op: 0x61, Dst: 3, Src: 7, Off: -2}, {Op: 0xb7, Dst: 1, Imm: -1}}
+	if len(insns) != 2 || insns[0] != want[0] || insns[1] != want[1] {
+		t.Errorf("decoded %+v", insns)
+	}
+	if !bytes.Equal(EncodeBytes(insns), raw) {
+		t.Errorf("encoded %x", EncodeBytes(insns))
+	}
+	if _, err := DecodeBytes(raw[:7]); err == nil {
+		t.Error("odd length accepted")
+	}
+}
+
+// TestLenAndName checks Program's exported accessors.
+func TestLenAndName(t *testing.T) {
+	p := mustLoad(t, cat(ldConst(0, 1), exit()), nil)
+	if p.Len() != 3 || p.Name != t.Name() {
+		t.Errorf("Len %d Name %q", p.Len(), p.Name)
+	}
+}
