@@ -670,7 +670,9 @@ func checkInvariants(m *Machine, tbl *CidTable) error {
 		if s.NrCids < 1 || s.BaseCid != int32(total) {
 			return fmt.Errorf("shard %d %+v not contiguous", i, s)
 		}
-		if s.NrCids > ShardMaxCPUs {
+		// Only a single core (never split) may exceed the cap.
+		if first := tbl.Topo(int(s.BaseCid)); s.NrCids > ShardMaxCPUs &&
+			(first.CoreCid < 0 || tbl.Topo(int(s.BaseCid+s.NrCids-1)).CoreIdx != first.CoreIdx) {
 			return fmt.Errorf("shard %d has %d cids", i, s.NrCids)
 		}
 		total += int(s.NrCids)
