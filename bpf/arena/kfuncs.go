@@ -62,4 +62,7 @@ func Kfuncs(resolve Resolver) map[string]vm.Helper {
 	}
 }
 
-func negErrno(e syscall.Errno) uint64 { return uint64(-int64(e)) }
+// negErrno is a negative errno as an int-returning kfunc leaves it in r0:
+// the 32-bit value, upper half zero, as x86-64 code returning an int
+// through eax does (the verifier treats such returns as 32-bit).
+func negErrno(e syscall.Errno) uint64 { return uint64(uint32(-int32(e))) }

@@ -42,7 +42,9 @@ func (s *Set) Kfuncs() map[string]vm.Helper {
 	}
 }
 
-// errno encodes a negative errno as a kfunc's int return value.
+// errno encodes a negative errno as an int-returning kfunc leaves it in
+// r0: 32 bits, upper half zero (x86-64 returns an int in eax; the verifier
+// treats the value as 32-bit).
 func errno(err error) uint64 {
 	if err == nil {
 		return 0
@@ -51,7 +53,7 @@ func errno(err error) uint64 {
 	if !errors.As(err, &en) {
 		en = syscall.EINVAL
 	}
-	return uint64(-int64(en))
+	return uint64(uint32(-int32(en)))
 }
 
 // vprintk mirrors bpf_stream_vprintk(stream_id, fmt__str, args, len__sz).

@@ -181,7 +181,7 @@ func TestKfuncsFromBPF(t *testing.T) {
 	}
 	e := vm.NewExec(mem)
 	e.Ctx = task{}
-	neg := func(err syscall.Errno) uint64 { return uint64(-int64(err)) }
+	neg := func(err syscall.Errno) uint64 { return errno(err) }
 	cases := []struct {
 		id, off, n uint64
 		want       uint64
