@@ -121,3 +121,97 @@ func BenchmarkStackLoop(b *testing.B) {
 	p := mustLoad(b, stackLoop(100000), nil)
 	runBench(b, NewExec(NewMemory()), p)
 }
+
+var benchSink uint64
+
+// BenchmarkALUNative is the reference for BenchmarkALULoop: the same
+// computation written in Go, reported in the same unit (the BPF
+// instructions it stands for per second).
+func BenchmarkALUNative(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		r0, r1, r2, r3 := uint64(0), uint64(100000), uint64(7), uint64(0)
+		for r1 != 0 {
+			r0 += r1
+			r0 ^= 0x5a5a
+			r2 *= r1
+			r3 = uint64(uint32(r3) + 3)
+			r3 <<= 1
+			r0 -= r3
+			r2 >>= 3
+			r0 |= r2
+			r1--
+		}
+		benchSink += r0
+	}
+	b.ReportMetric(float64(b.N)*(100000*10+4)/b.Elapsed().Seconds(), "insns/s")
+}
+
+// callLoop: each iteration calls a helper and a bpf-to-bpf subprogram.
+func callLoop(n int32) []Insn {
+	return cat(
+		mov64K(6, n),
+		mov64K(7, 0),
+		// loop:
+		alu64X(aluMOV, 1, 6),
+		call(1),
+		alu64X(aluMOV, 1, 0),
+		callLocal(5),
+		alu64X(aluADD, 7, 0),
+		alu64K(aluSUB, 6, 1),
+		jmpK(jmpJNE, 6, 0, -7),
+		alu64X(aluMOV, 0, 7),
+		exit(),
+		// subprogram: r0 = r1 * 3 + 1
+		alu64X(aluMOV, 0, 1),
+		alu64K(aluMUL, 0, 3),
+		alu64K(aluADD, 0, 1),
+		exit(),
+	)
+}
+
+func BenchmarkCallLoop(b *testing.B) {
+	env := &Env{Helper: func(int32) (Helper, bool) {
+		return func(e *Exec, r1, _, _, _, _ uint64) (uint64, error) { return r1 ^ 1, nil }, true
+	}}
+	p := mustLoad(b, callLoop(80000), env)
+	runBench(b, NewExec(NewMemory()), p)
+}
+
+// memLoop does loads, stores and an add on memory at r1 (plus offsets);
+// run with r1 on the stack and in the arena it compares the two paths.
+func memLoop(n int32) []Insn {
+	return cat(
+		mov64K(0, 0),
+		mov64K(2, n),
+		st(sizeDW, 1, 0, 0),
+		// loop:
+		ldx(sizeDW, 3, 1, 0),
+		alu64X(aluADD, 3, 2),
+		stx(sizeDW, 1, 3, 0),
+		stx(sizeW, 1, 2, 8),
+		ldx(sizeW, 4, 1, 8),
+		alu64X(aluADD, 0, 4),
+		alu64K(aluSUB, 2, 1),
+		jmpK(jmpJNE, 2, 0, -8),
+		exit(),
+	)
+}
+
+func BenchmarkMemLoop(b *testing.B) {
+	b.Run("stack", func(b *testing.B) {
+		// r1 = r10 - 64, then the loop.
+		p := mustLoad(b, cat(alu64X(aluMOV, 1, 10), alu64K(aluADD, 1, -64), memLoop(100000)), nil)
+		runBench(b, NewExec(NewMemory()), p)
+	})
+	b.Run("arena", func(b *testing.B) {
+		p := mustLoad(b, memLoop(100000), nil)
+		p.Arena = &Arena{UserBase: 0x7f00_0000_0000, Pages: []*[PageSize]byte{new([PageSize]byte)}}
+		runBench(b, NewExec(NewMemory()), p, 64)
+	})
+	b.Run("region", func(b *testing.B) {
+		mem := NewMemory()
+		_, addr := mem.Map("value", make([]byte, 64), PermRW)
+		p := mustLoad(b, memLoop(100000), nil)
+		runBench(b, NewExec(mem), p, addr)
+	})
+}

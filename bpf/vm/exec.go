@@ -158,6 +158,9 @@ func (e *Exec) Call(fn uint64, args ...uint64) (uint64, error) {
 	if len(args) > 5 {
 		return 0, &Error{Prog: p.Name, PC: int(pc), Msg: fmt.Sprintf("%d arguments, at most 5", len(args))}
 	}
+	if rs.steps > rs.limit {
+		return 0, &Error{Prog: p.Name, PC: int(pc), Msg: fmt.Sprintf("instruction budget exhausted (%d)", rs.limit)}
+	}
 	d := rs.depth + 1
 	if d >= MaxCallFrames {
 		return 0, &Error{Prog: p.Name, PC: int(pc), Msg: fmt.Sprintf("the call stack of %d frames is too deep", d+1)}
@@ -327,6 +330,9 @@ func (e *Exec) memErr(rs *runState, pc int, addr uint64, size int, want Perm, r 
 // false: the caller then sets the destination to 0, or leaves it alone when
 // keep is set (the fault fixup of STX-class instructions clears nothing).
 func (e *Exec) load(rs *runState, pc int, addr uint64, size int, keep bool) (v uint64, ok bool, err error) {
+	if b := e.direct(rs, addr, size, PermRead); b != nil {
+		return loadLE(b, size), true, nil
+	}
 	b1, b2, err := e.resolve(rs, pc, addr, size, PermRead)
 	if err != nil {
 		if err == errNoArenaPage {
@@ -339,6 +345,10 @@ func (e *Exec) load(rs *runState, pc int, addr uint64, size int, keep bool) (v u
 
 // store writes a little-endian value of size bytes; an arena fault drops it.
 func (e *Exec) store(rs *runState, pc int, addr uint64, size int, v uint64) error {
+	if b := e.direct(rs, addr, size, PermWrite); b != nil {
+		storeLE(b, size, v)
+		return nil
+	}
 	b1, b2, err := e.resolve(rs, pc, addr, size, PermWrite)
 	if err != nil {
 		if err == errNoArenaPage {
@@ -348,6 +358,34 @@ func (e *Exec) store(rs *runState, pc int, addr uint64, size int, v uint64) erro
 	}
 	putLE(b1, b2, v)
 	return nil
+}
+
+// direct is the common case of resolve: the size bytes at addr inside one
+// region with permission want, or inside one populated arena page. It
+// returns nil for anything else (errors, faults, page-straddling accesses),
+// which resolve then handles.
+func (e *Exec) direct(rs *runState, addr uint64, size int, want Perm) []byte {
+	d := addr - RegionBase
+	regs := e.Mem.regions
+	if id := d >> 32; id < uint64(len(regs)) {
+		r := &regs[id]
+		off := uint64(uint32(d))
+		if r.Perm&want != 0 && off+uint64(size) <= uint64(len(r.Data)) {
+			return r.Data[off:]
+		}
+		return nil
+	}
+	a := rs.prog.Arena
+	if a == nil || (addr>>32 != 0 && addr>>32 != a.UserBase>>32) {
+		return nil
+	}
+	ko := uint32(addr)
+	o := ko & (PageSize - 1)
+	pg := (ko - uint32(a.UserBase)) >> 12
+	if int(o)+size > PageSize || uint64(pg) >= uint64(len(a.Pages)) || a.Pages[pg] == nil {
+		return nil
+	}
+	return a.Pages[pg][o:]
 }
 
 // castUser is addr_space_cast from address space 0 to 1: the low 32 bits

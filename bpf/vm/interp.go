@@ -876,6 +876,9 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				return 0, rs.fail(pc, rem, helperErr(rs.prog, pc-1, herr))
 			}
 			r[0] = v
+			if rem < 0 {
+				return 0, rs.exhausted(pc, rem)
+			}
 		case opCallLocal:
 			nd := rs.depth + 1
 			if nd >= MaxCallFrames {

@@ -32,3 +32,33 @@ func st32(s *[stackBytes]byte, o uint64, v uint64) {
 func st64(s *[stackBytes]byte, o uint64, v uint64) {
 	*(*uint64)(unsafe.Add(unsafe.Pointer(s), o)) = v
 }
+
+// loadLE and storeLE access size (1, 2, 4 or 8) bytes at the start of b,
+// which the caller guarantees holds at least size bytes.
+
+func loadLE(b []byte, size int) uint64 {
+	p := unsafe.Pointer(unsafe.SliceData(b))
+	switch size {
+	case 1:
+		return uint64(*(*uint8)(p))
+	case 2:
+		return uint64(*(*uint16)(p))
+	case 4:
+		return uint64(*(*uint32)(p))
+	}
+	return *(*uint64)(p)
+}
+
+func storeLE(b []byte, size int, v uint64) {
+	p := unsafe.Pointer(unsafe.SliceData(b))
+	switch size {
+	case 1:
+		*(*uint8)(p) = uint8(v)
+	case 2:
+		*(*uint16)(p) = uint16(v)
+	case 4:
+		*(*uint32)(p) = uint32(v)
+	default:
+		*(*uint64)(p) = v
+	}
+}

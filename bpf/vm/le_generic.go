@@ -13,3 +13,18 @@ func ld64(s *[stackBytes]byte, o uint64) uint64 { return binary.LittleEndian.Uin
 func st16(s *[stackBytes]byte, o uint64, v uint64) { binary.LittleEndian.PutUint16(s[o:], uint16(v)) }
 func st32(s *[stackBytes]byte, o uint64, v uint64) { binary.LittleEndian.PutUint32(s[o:], uint32(v)) }
 func st64(s *[stackBytes]byte, o uint64, v uint64) { binary.LittleEndian.PutUint64(s[o:], v) }
+
+func loadLE(b []byte, size int) uint64 {
+	var v uint64
+	for i := size - 1; i >= 0; i-- {
+		v = v<<8 | uint64(b[i])
+	}
+	return v
+}
+
+func storeLE(b []byte, size int, v uint64) {
+	for i := 0; i < size; i++ {
+		b[i] = byte(v)
+		v >>= 8
+	}
+}
