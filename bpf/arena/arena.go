@@ -189,8 +189,10 @@ func (a *Arena) UserEnd() uint64 { return a.userEnd }
 
 // Mmap maps the arena for user space the way libbpf does at object load
 // (mmap(map_extra, max_entries*4096, ..., map_extra ? MAP_FIXED : 0)) and
-// fixes user_vm_start. addr 0 lets the kernel choose (DefaultUserBase, or
-// map_extra when it was given); length must be the arena size. Errors are
+// fixes user_vm_start. With map_extra 0, addr 0 lets the kernel choose
+// (DefaultUserBase) and a non-zero addr is taken as MAP_FIXED; with
+// map_extra set, addr must be map_extra. length must be the arena size.
+// Errors are
 // the kernel's: E2BIG for a length over 4 GiB or the arena size, EINVAL for
 // another length or, once user_vm_start is fixed (by map_extra or an
 // earlier Mmap), any other address, 0 included.
@@ -278,6 +280,20 @@ func CastUser(userStart, v uint64) uint64 {
 		return 0
 	}
 	return userStart&^0xffffffff | lo
+}
+
+// GlobalsOffset is where libbpf places an object's __arena globals
+// (.addr_space.1, dataSize bytes) in the arena: at the end, in whole pages
+// (init_arena_map_data()); E2BIG when they do not fit. The loader copies
+// the initial data there with UserWrite after Mmap, as libbpf's memcpy into
+// the mapping does, which populates those pages.
+func (a *Arena) GlobalsOffset(dataSize uint64) (uint64, error) {
+	size := uint64(a.spec.MaxEntries) * PageSize
+	alloc := (dataSize + PageSize - 1) &^ (PageSize - 1)
+	if alloc > size {
+		return 0, syscall.E2BIG
+	}
+	return size - alloc, nil
 }
 
 // ValueAddr is the ld_imm64 value of a direct reference to arena globals at

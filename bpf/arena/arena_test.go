@@ -223,3 +223,23 @@ func TestMapsNew(t *testing.T) {
 		t.Fatal("released arena still registered")
 	}
 }
+
+func TestGlobalsOffset(t *testing.T) {
+	a := mustNew(t, Spec{MaxEntries: 4, Flags: mmapable, MapExtra: base})
+	cases := []struct {
+		size, want uint64
+		err        error
+	}{
+		{1, 3 * PageSize, nil},
+		{PageSize, 3 * PageSize, nil},
+		{PageSize + 1, 2 * PageSize, nil},
+		{4 * PageSize, 0, nil},
+		{4*PageSize + 1, 0, syscall.E2BIG},
+	}
+	for _, c := range cases {
+		got, err := a.GlobalsOffset(c.size)
+		if got != c.want || err != c.err {
+			t.Errorf("GlobalsOffset(%d) = %d, %v; want %d, %v", c.size, got, err, c.want, c.err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package arena
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/scxsim/scxsim/bpf/stream"
@@ -73,6 +74,22 @@ func (a *Arena) KernelRead(kaddr uint64, buf []byte, who OnBehalf) error {
 // unpopulated page lands in the scratch page.
 func (a *Arena) KernelWrite(kaddr uint64, buf []byte, who OnBehalf) error {
 	return a.kernelCopy(kaddr, buf, true, who)
+}
+
+// KernelU64 reads the little-endian u64 at kernel-view address kaddr
+// (KernelRead's rules).
+func (a *Arena) KernelU64(kaddr uint64, who OnBehalf) (uint64, error) {
+	var b [8]byte
+	err := a.KernelRead(kaddr, b[:], who)
+	return binary.LittleEndian.Uint64(b[:]), err
+}
+
+// SetKernelU64 stores v little-endian at kernel-view address kaddr
+// (KernelWrite's rules).
+func (a *Arena) SetKernelU64(kaddr, v uint64, who OnBehalf) error {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], v)
+	return a.KernelWrite(kaddr, b[:], who)
 }
 
 // kernelLimit is the end of the range bpf_arena_handle_page_fault()

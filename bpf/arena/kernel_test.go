@@ -2,6 +2,7 @@ package arena
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -40,6 +41,9 @@ func TestKernelAccessScratch(t *testing.T) {
 		t.Fatalf("scratch %v populated %d violations %d", a.IsScratch(2*PageSize), a.Populated(), a.Violations())
 	}
 	// Later accesses to that page hit scratch silently; the data is there.
+	if v, err := a.KernelU64(2*PageSize+16, who); err != nil || v != binary.LittleEndian.Uint64([]byte("scratch!")) {
+		t.Fatalf("KernelU64 = %#x, %v", v, err)
+	}
 	got := make([]byte, 8)
 	if err := a.KernelRead(2*PageSize+16, got, who); err != nil || string(got) != "scratch!" || len(s.got) != 1 {
 		t.Fatalf("read back %q %v, reports %d", got, err, len(s.got))
@@ -70,6 +74,12 @@ func TestKernelAccessScratch(t *testing.T) {
 	}
 	if err := a.KernelRead(2*PageSize+16, got, who); err != nil || !bytes.Equal(got, make([]byte, 8)) {
 		t.Fatalf("allocated page reads %q %v", got, err)
+	}
+	if err := a.SetKernelU64(2*PageSize+24, 0x1234, who); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.UserRead(page(2)+24, got); err != nil || binary.LittleEndian.Uint64(got) != 0x1234 {
+		t.Fatalf("user view of a kernel store: %x %v", got, err)
 	}
 	if err := a.UserRead(page(2), got); err != nil {
 		t.Fatalf("user read of the allocated page: %v", err)
