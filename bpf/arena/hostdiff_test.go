@@ -377,7 +377,6 @@ func differential(t *testing.T, mapExtra uint64) {
 	}
 }
 
-
 func kernelRelease() string {
 	var u unix.Utsname
 	if unix.Uname(&u) != nil {
