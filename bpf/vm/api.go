@@ -1,11 +1,40 @@
 // Package vm executes eBPF bytecode the way the Linux kernel does.
 //
-// Programs are decoded once into an internal form (Load) and executed many
-// times (Exec.Run). Every load and store goes through an address space
-// (Memory) made of regions the embedder maps, plus at most one BPF arena per
-// program. Helpers and kfuncs are dispatched through tables the embedder
-// provides in an Env. Nothing a program does can panic the Go process, touch
-// host memory or run past its instruction budget.
+// Programs are checked and decoded once (Load) into a compact internal form
+// and executed many times (Exec.Run). Load rejects what the kernel refuses
+// before verification proper: unknown opcodes, reserved fields in use, bad
+// registers, jumps out of range or into an ld_imm64, subprograms that fall
+// through their end, unknown helpers and kfuncs, constant division by zero
+// and over-wide constant shifts. It does not verify memory safety or
+// termination; the run time checks below make that unnecessary.
+//
+// Semantics follow the kernel's interpreter and the verifier's rewrites:
+// division by zero gives 0 and modulo by zero keeps the dividend (32-bit
+// forms zero-extend it), INT_MIN/-1 gives INT_MIN and INT_MIN%-1 gives 0,
+// register shift counts are masked to the operand width, 32-bit results
+// zero-extend. may_goto falls through 8M times (BPF_MAX_LOOPS) per function
+// invocation, then jumps. addr_space_cast to address space 0 is a 32-bit
+// zero-extending move; to address space 1 it keeps 0 and otherwise puts the
+// arena's user upper half over the low 32 bits.
+//
+// Every load and store goes through an address space (Memory) made of
+// regions the embedder maps, the Exec's stack, or the running program's
+// arena. An access to an unpopulated arena page is reported and then
+// ignored, as in the kernel (loads give 0, stores and atomics are dropped);
+// any other bad access stops the program with an *Error. Helpers and kfuncs
+// are dispatched through tables the embedder provides in an Env. Nothing a
+// program does can panic the Go process or touch host memory.
+//
+// Instruction budget: every executed instruction counts. A run may execute
+// BaseBudget instructions (2^20, the verifier's complexity limit, which
+// bounds any program whose loops the verifier unrolled) plus what it earns
+// by bounded iteration: a may_goto that falls through credits the
+// instructions its frame ran since its previous pass, Exec.Call credits the
+// instructions of the callback it ran, and helpers grant Exec.Credit (for
+// example IterCredit per successful iterator next). The allowance never
+// exceeds Exec.Budget if set, else MaxBudget (2^32). Exceeding it stops the
+// run with "instruction budget exhausted (N)". An endless loop without
+// credit therefore stops after about a million instructions, a few ms.
 //
 // This file is the package's contract with the rest of scxsim (loader, maps,
 // arena, sched_ext core): the exported types and their meaning.
@@ -104,8 +133,11 @@ type Arena struct {
 	// Pages holds max_entries slots; nil means not populated.
 	Pages []*[PageSize]byte
 	// Fault is called when a program loads from or stores to an unpopulated
-	// arena address. The VM then continues as the kernel does: a load yields
-	// 0 and a store is dropped. pc is the faulting instruction index.
+	// arena address (addr in user form). The VM then continues as the
+	// kernel does: a load yields 0 and a store is dropped. pc is the
+	// faulting instruction index. The VM itself writes the kernel's report
+	// ("ERROR: Arena READ access at unmapped address 0x...") to Exec.Stream;
+	// Fault is for the arena's own bookkeeping and may be nil.
 	Fault func(e *Exec, pc int, addr uint64, size int, write bool)
 	// NoUserConv mirrors BPF_F_NO_USER_CONV: addr_space_cast to the user
 	// address space then keeps only the low 32 bits.

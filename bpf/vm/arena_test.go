@@ -2,6 +2,7 @@ package vm
 
 import (
 	"encoding/binary"
+	"fmt"
 	"testing"
 )
 
@@ -155,6 +156,25 @@ func TestArena(t *testing.T) {
 		r0, a, faults = run(t, cat(mov64K(3, -1), stx(sizeDW, 1, 3, PageSize-3), mov64K(0, 1), ldx(sizeDW, 0, 1, PageSize-3), exit()), kern(1, 0))
 		if r0 != 0 || len(faults) != 2 || a.Pages[1][PageSize-1] != 0 {
 			t.Errorf("r0 %#x faults %v", r0, faults)
+		}
+	})
+
+	t.Run("stream report", func(t *testing.T) {
+		var got []string
+		var faults []fault
+		p := mustLoad(t, cat(mov64K(1, 0), st(sizeW, 1, -8, 1), ldx(sizeB, 0, 2, 0), exit()), nil)
+		p.Arena = testArena(&faults)
+		e := NewExec(NewMemory())
+		e.Stream = func(prog string, fd int, msg string) { got = append(got, fmt.Sprintf("%s/%d: %s", prog, fd, msg)) }
+		if _, err := e.Run(p, 0, user(2, 5)); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{
+			fmt.Sprintf("%s/2: ERROR: Arena WRITE access at unmapped address %#x\n", p.Name, ub&^0xffff_ffff-8),
+			fmt.Sprintf("%s/2: ERROR: Arena READ access at unmapped address %#x\n", p.Name, user(2, 5)),
+		}
+		if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("stream got %q\nwant %q", got, want)
 		}
 	})
 

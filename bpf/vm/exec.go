@@ -6,21 +6,7 @@ import (
 	"fmt"
 )
 
-// Instruction budget. Every executed instruction counts. A run may execute
-// BaseBudget instructions (the verifier's per-path complexity limit, which
-// bounds any loop-free or verifier-unrolled program) plus whatever it earns
-// through bounded iteration:
-//
-//   - Exec.Call credits the instructions the callback executed, so helpers
-//     such as bpf_loop need not do anything;
-//   - each may_goto that falls through (at most 8M per function invocation,
-//     BPF_MAX_LOOPS) credits the instructions its frame executed since its
-//     previous may_goto pass;
-//   - helpers call Exec.Credit, typically Credit(IterCredit) per successful
-//     iterator next.
-//
-// The allowance never exceeds the ceiling: Exec.Budget if set, else
-// MaxBudget. A run that needs more stops with "instruction budget exhausted".
+// Instruction budget (see the package documentation for the rule).
 const (
 	BaseBudget uint64 = 1 << 20
 	MaxBudget  uint64 = 1 << 32
@@ -308,9 +294,23 @@ func (a *Arena) page(ko uint32) *[PageSize]byte {
 	return nil
 }
 
+// arenaFault reports an access to an unpopulated arena page. Like
+// bpf_prog_report_arena_violation() it names the user address: a
+// kernel-form address (the 32-bit offset, or a guard address just outside
+// it) plus the user mapping's upper half.
 func (e *Exec) arenaFault(rs *runState, a *Arena, pc int, addr uint64, size int, write bool) {
+	if addr>>32 != a.UserBase>>32 {
+		addr += a.UserBase &^ 0xffffffff
+	}
+	if e.Stream != nil {
+		kind := "READ"
+		if write {
+			kind = "WRITE"
+		}
+		e.Stream(rs.prog.Name, 2, fmt.Sprintf("ERROR: Arena %s access at unmapped address 0x%x\n", kind, addr))
+	}
 	if a.Fault != nil {
-		a.Fault(e, pc, a.UserBase&^0xffffffff|uint64(uint32(addr)), size, write)
+		a.Fault(e, pc, addr, size, write)
 	}
 }
 
