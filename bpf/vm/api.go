@@ -135,9 +135,9 @@ type Arena struct {
 	// Fault is called when a program loads from or stores to an unpopulated
 	// arena address (addr in user form). The VM then continues as the
 	// kernel does: a load yields 0 and a store is dropped. pc is the
-	// faulting instruction index. The VM itself writes the kernel's report
-	// ("ERROR: Arena READ access at unmapped address 0x...") to Exec.Stream;
-	// Fault is for the arena's own bookkeeping and may be nil.
+	// faulting instruction index. Fault reports the violation; if it is
+	// nil the VM writes the first line of the kernel's report ("ERROR: Arena
+	// READ access at unmapped address 0x...") to Exec.Stream itself.
 	Fault func(e *Exec, pc int, addr uint64, size int, write bool)
 	// NoUserConv mirrors BPF_F_NO_USER_CONV: addr_space_cast to the user
 	// address space then keeps only the low 32 bits.

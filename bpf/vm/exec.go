@@ -302,15 +302,16 @@ func (e *Exec) arenaFault(rs *runState, a *Arena, pc int, addr uint64, size int,
 	if addr>>32 != a.UserBase>>32 {
 		addr += a.UserBase &^ 0xffffffff
 	}
+	if a.Fault != nil {
+		a.Fault(e, pc, addr, size, write)
+		return
+	}
 	if e.Stream != nil {
 		kind := "READ"
 		if write {
 			kind = "WRITE"
 		}
 		e.Stream(rs.prog.Name, 2, fmt.Sprintf("ERROR: Arena %s access at unmapped address 0x%x\n", kind, addr))
-	}
-	if a.Fault != nil {
-		a.Fault(e, pc, addr, size, write)
 	}
 }
 
