@@ -77,31 +77,34 @@ func walk2(a Mask, aBase, aNr uint32, b Mask, bBase, bNr uint32, op op2) bool {
 	} else {
 		le.PutUint64(aw, v)
 	}
-	// Whole middle words: one tight loop per op.
+	// Whole middle words: one tight loop per op, written so the compiler
+	// drops the bounds checks.
+	am, bm := aw[8:last], bw[8:last]
+	bm = bm[:len(am)]
 	switch op {
 	case opAnd:
-		for i := 8; i < last; i += 8 {
-			le.PutUint64(aw[i:], le.Uint64(aw[i:])&le.Uint64(bw[i:]))
+		for i := 0; i+8 <= len(am); i += 8 {
+			le.PutUint64(am[i:], le.Uint64(am[i:])&le.Uint64(bm[i:]))
 		}
 	case opOr:
-		for i := 8; i < last; i += 8 {
-			le.PutUint64(aw[i:], le.Uint64(aw[i:])|le.Uint64(bw[i:]))
+		for i := 0; i+8 <= len(am); i += 8 {
+			le.PutUint64(am[i:], le.Uint64(am[i:])|le.Uint64(bm[i:]))
 		}
 	case opCopy:
-		copy(aw[8:last], bw[8:last])
+		copy(am, bm)
 	case opAndNot:
-		for i := 8; i < last; i += 8 {
-			le.PutUint64(aw[i:], le.Uint64(aw[i:])&^le.Uint64(bw[i:]))
+		for i := 0; i+8 <= len(am); i += 8 {
+			le.PutUint64(am[i:], le.Uint64(am[i:])&^le.Uint64(bm[i:]))
 		}
 	case opSubset:
-		for i := 8; i < last; i += 8 {
-			if le.Uint64(bw[i:])&^le.Uint64(aw[i:]) != 0 {
+		for i := 0; i+8 <= len(am); i += 8 {
+			if le.Uint64(bm[i:])&^le.Uint64(am[i:]) != 0 {
 				return true
 			}
 		}
 	case opIntersects:
-		for i := 8; i < last; i += 8 {
-			if le.Uint64(aw[i:])&le.Uint64(bw[i:]) != 0 {
+		for i := 0; i+8 <= len(am); i += 8 {
+			if le.Uint64(am[i:])&le.Uint64(bm[i:]) != 0 {
 				return true
 			}
 		}
