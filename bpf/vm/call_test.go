@@ -172,6 +172,34 @@ func TestCallbacks(t *testing.T) {
 		return cat(f, mov64K(0, 0), exit())
 	}
 	wantR0(t, cat(main(10), cb(0)), env, 45)
+	// A callback that itself calls out (a helper, a region access) must not
+	// disturb where the caller resumes.
+	mem := NewMemory()
+	env3 := &Env{Helper: func(id int32) (Helper, bool) {
+		if id == 181 {
+			return loopHelper, true
+		}
+		return func(e *Exec, r1, _, _, _, _ uint64) (uint64, error) { return r1, nil }, id == 1
+	}}
+	buf := make([]byte, 8)
+	_, region := mem.Map("r", buf, PermRW)
+	p := mustLoad(t, cat(
+		alu64X(aluMOV, 7, 1),
+		mov64K(6, 1000),
+		mov64K(1, 3), ldImm64(2, PseudoFunc, 7, 0), alu64X(aluMOV, 3, 7),
+		call(181),
+		alu64K(aluADD, 6, 1), alu64K(aluADD, 6, 1),
+		alu64X(aluMOV, 0, 6),
+		exit(),
+		// callback(i, region): *region += call1(i)
+		alu64X(aluMOV, 6, 2), call(1),
+		ldx(sizeDW, 3, 6, 0), alu64X(aluADD, 3, 0), stx(sizeDW, 6, 3, 0),
+		mov64K(0, 0), exit(),
+	), env3)
+	e := NewExec(mem)
+	if r0, err := e.Run(p, region); err != nil || r0 != 1002 || binary.LittleEndian.Uint64(buf) != 3 {
+		t.Errorf("after callbacks that call out: r0 %d, %v, region %d", r0, err, binary.LittleEndian.Uint64(buf))
+	}
 	// 100000 iterations of ~1000 instructions: far beyond the base budget,
 	// allowed because callbacks are bounded iterations.
 	wantR0(t, cat(main(100000), cb(1000)), env, 100000*99999/2)

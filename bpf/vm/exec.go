@@ -153,12 +153,14 @@ func (e *Exec) Call(fn uint64, args ...uint64) (uint64, error) {
 	}
 	var a [5]uint64
 	copy(a[:], args)
-	saved := rs.depth
+	// The caller's interp parked its pc and budget remainder in rs; the
+	// callback's interp parks its own there too.
+	saved, savedPC, savedRem := rs.depth, rs.pc, rs.rem
 	rs.depth = d
 	rs.frames[d] = frame{mayGoto: maxLoops, mark: rs.steps}
 	start := rs.steps
 	r0, err := e.interp(rs, int(pc), d, &a)
-	rs.depth = saved
+	rs.depth, rs.pc, rs.rem = saved, savedPC, savedRem
 	if err == nil {
 		e.credit(rs, rs.steps-start)
 	}
