@@ -260,11 +260,11 @@ func (d *defs) genericKfuncs() {
 	d.kf("bpf_rdonly_cast", 0, g, vp, p("obj__ign", d.cvp()), p("btf_id__k", u32))
 
 	av := &Pointer{Target: d.void, Arena: true}
-	d.kf("bpf_arena_alloc_pages", KfTrustedArgs|KfSleepable, g, av,
+	d.kf("bpf_arena_alloc_pages", KfArenaRet|KfArenaArg2, g, av,
 		p("p__map", vp), p("addr__ign", av), p("page_cnt", u32), p("node_id", int_), p("flags", u64))
-	d.kf("bpf_arena_free_pages", KfTrustedArgs|KfSleepable, g, void,
+	d.kf("bpf_arena_free_pages", KfArenaArg2, g, void,
 		p("p__map", vp), p("ptr__ign", av), p("page_cnt", u32))
-	d.kf("bpf_arena_reserve_pages", KfTrustedArgs|KfSleepable, g, int_,
+	d.kf("bpf_arena_reserve_pages", KfArenaArg2, g, int_,
 		p("p__map", vp), p("ptr__ign", av), p("page_cnt", u32))
 
 	rsl := d.sp("bpf_res_spin_lock")
