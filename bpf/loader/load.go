@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/cilium/ebpf/btf"
 
@@ -53,7 +54,14 @@ type Options struct {
 	// Memory is the address space to create maps and globals in; nil means
 	// a new one.
 	Memory *vm.Memory
+	// MaxMapMemory bounds the memory the object's maps may preallocate
+	// (0 means DefaultMaxMapMemory): a map past it fails with ENOMEM, as an
+	// allocation the kernel cannot satisfy does.
+	MaxMapMemory uint64
 }
+
+// DefaultMaxMapMemory is the default Options.MaxMapMemory.
+const DefaultMaxMapMemory = 1 << 30
 
 // Object is a loaded BPF object.
 type Object struct {
@@ -300,7 +308,17 @@ func (ld *loadState) createMaps() error {
 	if ncpu < 1 {
 		ncpu = 1
 	}
+	limit := s.opts.MaxMapMemory
+	if limit == 0 {
+		limit = DefaultMaxMapMemory
+	}
+	var total uint64
 	for _, d := range s.maps {
+		need := mapFootprint(d, ncpu)
+		if need > limit || total+need > limit {
+			return fmt.Errorf("map '%s': failed to create: %w (needs %d bytes, %d allowed)", d.name, syscall.ENOMEM, need, limit-min(total, limit))
+		}
+		total += need
 		spec := toMapsSpec(d)
 		m := &Map{Name: d.name, Kind: d.kind.String(), Spec: *spec}
 		mm, err := maps.New(mem, spec, ncpu)
@@ -409,6 +427,24 @@ func (ld *loadState) fillInitSlots() error {
 		}
 	}
 	return nil
+}
+
+// mapFootprint estimates the memory a map preallocates: every slot of an
+// array (each CPU's copy for per-CPU maps), every element of a hash, the
+// page table of an arena.
+func mapFootprint(d *mapDef, ncpu int) uint64 {
+	n := uint64(d.maxEntries)
+	elem := uint64(d.keySize) + (uint64(d.valueSize)+7)&^7 + 64
+	switch d.typ {
+	case mapTypeArena:
+		return n * 8
+	case 6, 5, 10: // per-CPU array, hash, LRU hash
+		elem *= uint64(ncpu)
+	}
+	if inner := d.inner; inner != nil {
+		elem += mapFootprint(inner, ncpu)
+	}
+	return n * elem
 }
 
 func toMapsSpec(d *mapDef) *maps.Spec {

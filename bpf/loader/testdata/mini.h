@@ -56,14 +56,14 @@ static long (*bpf_loop)(u32 nr_loops, void *callback_fn, void *callback_ctx, u64
 	__builtin_preserve_enum_value(*(typeof(enum_type) *)enum_value, 1)
 #define __CORE_RELO(src, field, info) __builtin_preserve_field_info((src)->field, info)
 #define BPF_CORE_READ_BITFIELD(s, field) ({				\
-	const void *p = (const void *)s + __CORE_RELO(s, field, 0);	\
+	const void *__p = (const void *)s + __CORE_RELO(s, field, 0);	\
 	unsigned long long val;						\
-	asm volatile("" : "=r"(p) : "0"(p));				\
+	asm volatile("" : "=r"(__p) : "0"(__p));				\
 	switch (__CORE_RELO(s, field, 1)) {				\
-	case 1: val = *(const unsigned char *)p; break;			\
-	case 2: val = *(const unsigned short *)p; break;		\
-	case 4: val = *(const unsigned int *)p; break;			\
-	case 8: val = *(const unsigned long long *)p; break;		\
+	case 1: val = *(const unsigned char *)__p; break;			\
+	case 2: val = *(const unsigned short *)__p; break;		\
+	case 4: val = *(const unsigned int *)__p; break;			\
+	case 8: val = *(const unsigned long long *)__p; break;		\
 	}								\
 	val <<= __CORE_RELO(s, field, 4);				\
 	if (__CORE_RELO(s, field, 3))					\
