@@ -17,6 +17,8 @@ const (
 	KfRCUProtected                        // KF_RCU_PROTECTED
 	KfImplicitArgs                        // KF_IMPLICIT_ARGS: a hidden bpf_prog_aux argument
 	KfDestructive                         // KF_DESTRUCTIVE
+	KfArenaRet                            // KF_ARENA_RET: returns an arena pointer
+	KfArenaArg2                           // KF_ARENA_ARG2: argument 2 is an arena pointer
 )
 
 // Kfunc sets, named after the kernel's BTF_KFUNCS_START() sets. A kfunc
