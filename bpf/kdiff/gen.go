@@ -2,6 +2,7 @@ package kdiff
 
 import (
 	"math/rand/v2"
+	"slices"
 
 	"github.com/scxsim/scxsim/bpf/vm"
 )
@@ -65,7 +66,7 @@ const (
 // immediate and register operands, ja and gotol, stack loads (also
 // sign-extending) and stores of every size, atomics on the stack
 // (add/or/and/xor with and without fetch, xchg, cmpxchg), loads of the input
-// memory (values the verifier cannot know) and bpf-to-bpf calls to
+// memory (values the verifier cannot know), stores to it, and bpf-to-bpf calls to
 // subprograms with their own stack frames. Before exiting each function folds
 // its scalar registers and stack slots into r0, so that a difference in any
 // of them shows in r0.
@@ -120,8 +121,11 @@ type fn struct {
 	// keepMem is set when the function makes calls: r9 then keeps the input
 	// memory pointer, and r1 gets it back after each call.
 	keepMem bool
-	calls   []callSite
-	insns   []vm.Insn
+	// ptrArg is set for a callee that gets in r5 a pointer to its caller's
+	// stack slot at r10-8, which its prologue reads and writes.
+	ptrArg bool
+	calls  []callSite
+	insns  []vm.Insn
 	// bodyStart and bodyEnd delimit the body between prologue and epilogue.
 	bodyStart, bodyEnd int
 }
@@ -133,6 +137,7 @@ type callSite struct{ pc, callee int }
 func (g *gen) newFunc(level int) int {
 	f := &fn{gen: g, level: level, slots: 1 + g.rng.IntN(8)}
 	f.keepMem = level < maxLevel && g.rng.IntN(3) == 0
+	f.ptrArg = level > 0 && g.rng.IntN(2) == 0
 	for _, r := range []uint8{0, 2, 3, 4, 5, 6, 7, 8, 9} {
 		if r != 9 || !f.keepMem {
 			f.regs = append(f.regs, r)
@@ -148,6 +153,8 @@ type unit struct {
 	jump  int // index of the unit insns[patch] jumps to; -1 if none
 	patch int
 	call  int // for a call unit, the callee; else -1
+	// callAt is the index of the call instruction in insns.
+	callAt int
 }
 
 func (f *fn) generate() {
@@ -165,10 +172,19 @@ func (f *fn) generate() {
 	// their arguments r2..r5.
 	for _, r := range append(f.regs[1:], 0) {
 		keep := r == 2 || f.level > 0 && r >= 3 && r <= 5
-		if keep && f.rng.IntN(3) == 0 {
+		if keep && f.rng.IntN(3) == 0 || r == 5 && f.ptrArg {
 			continue
 		}
 		p = append(p, f.initReg(r)...)
+	}
+	// The caller's stack through the pointer in r5, which then becomes a
+	// scalar like the other registers.
+	if f.ptrArg {
+		for n := 1 + f.rng.IntN(3); n > 0; n-- {
+			q, _ := f.stackAccess([]uint8{5}, 5, 0, 8)
+			p = append(p, q...)
+		}
+		p = append(p, f.initReg(5)...)
 	}
 
 	f.bodyStart = len(p)
@@ -213,7 +229,7 @@ func (f *fn) generate() {
 			}
 		}
 		if u.call >= 0 {
-			f.calls = append(f.calls, callSite{pc: start[i], callee: u.call})
+			f.calls = append(f.calls, callSite{pc: start[i] + u.callAt, callee: u.call})
 		}
 		p = append(p, u.insns...)
 	}
@@ -222,9 +238,9 @@ func (f *fn) generate() {
 }
 
 // call returns a bpf-to-bpf call with r1 = the input memory and r2..r5 the
-// caller's values, to a new function or to an existing deeper one. The call
-// clobbers r1..r5: afterwards r1 gets the memory pointer back from r9 and
-// r2..r5 new values.
+// caller's values (r5 = r10-8 for a callee that takes a stack pointer), to a
+// new function or to an existing deeper one. The call clobbers r1..r5:
+// afterwards r1 gets the memory pointer back from r9 and r2..r5 new values.
 func (f *fn) call() unit {
 	var deeper []int
 	for i, c := range f.funcs {
@@ -238,14 +254,22 @@ func (f *fn) call() unit {
 	} else {
 		callee = f.newFunc(f.level + 1)
 	}
-	p := []vm.Insn{
-		{Op: clsJMP | jmpCALL, Src: vm.PseudoCall},
-		{Op: clsALU64 | aluMOV | srcX, Dst: regMem, Src: 9},
+	var p []vm.Insn
+	if f.funcs[callee].ptrArg {
+		p = append(p,
+			vm.Insn{Op: clsALU64 | aluMOV | srcX, Dst: 5, Src: regFP},
+			vm.Insn{Op: clsALU64 | aluADD | srcK, Dst: 5, Imm: -8},
+		)
 	}
+	at := len(p)
+	p = append(p,
+		vm.Insn{Op: clsJMP | jmpCALL, Src: vm.PseudoCall},
+		vm.Insn{Op: clsALU64 | aluMOV | srcX, Dst: regMem, Src: 9},
+	)
 	for r := uint8(2); r <= 5; r++ {
 		p = append(p, f.initReg(r)...)
 	}
-	return unit{insns: p, jump: -1, call: callee}
+	return unit{insns: p, jump: -1, call: callee, callAt: at}
 }
 
 // epilogue folds every scalar register and stack slot into r0 and exits.
@@ -319,9 +343,10 @@ func (g *fn) size() (uint8, int) {
 	return szDW, 8
 }
 
-// stackOff returns an offset from r10 aligned for n bytes inside the slots.
-func (g *fn) stackOff(n int) int16 {
-	return int16(-8*g.slots + n*g.rng.IntN(8*g.slots/n))
+// areaOff returns an offset aligned for n bytes in [lo, lo+length), where
+// lo and length are multiples of 8.
+func (g *fn) areaOff(n, lo, length int) int16 {
+	return int16(lo + n*g.rng.IntN(length/n))
 }
 
 // straight returns one straight-line instruction (ld_imm64 takes two slots)
@@ -349,30 +374,88 @@ func (g *fn) straight1(keep []uint8) ([]vm.Insn, []uint8) {
 	case k < 55:
 		d := g.regNot(keep)
 		return []vm.Insn{g.unary(d)}, []uint8{d}
-	case k < 65: // stack store
-		size, n := g.size()
-		off := g.stackOff(n)
-		if g.rng.IntN(3) == 0 {
-			return []vm.Insn{{Op: clsST | modeMEM | size, Dst: regFP, Off: off, Imm: g.value32()}}, nil
+	case k < 75: // stack load, store or atomic
+		return g.stackAccess(keep, regFP, -8*g.slots, 8*g.slots)
+	case k < 78: // the same through another register: r = r10 + off
+		t := g.regNot(append([]uint8{0}, keep...))
+		adj := -8 * (1 + g.rng.IntN(g.slots))
+		p := []vm.Insn{
+			{Op: clsALU64 | aluMOV | srcX, Dst: t, Src: regFP},
+			{Op: clsALU64 | aluADD | srcK, Dst: t, Imm: int32(adj)},
 		}
-		return []vm.Insn{{Op: clsSTX | modeMEM | size, Dst: regFP, Src: g.reg(), Off: off}}, nil
-	case k < 75: // stack load, maybe sign-extending
+		q, w := g.stackAccess(keep, t, -8*g.slots-adj, 8*g.slots)
+		p = append(p, q...)
+		if !slices.Contains(w, t) {
+			p = append(p, vm.Insn{Op: clsALU64 | aluMOV | srcK, Dst: t, Imm: g.value32()})
+		}
+		return p, append(w, t)
+	case k < 80:
+		d := g.regNot(keep)
+		return []vm.Insn{g.memLoad(d)}, []uint8{d}
+	case k < 83: // store to the input memory
+		size, n := g.size()
+		off := int16(g.rng.IntN(g.o.MemLen - n + 1))
+		if g.rng.IntN(3) == 0 {
+			return []vm.Insn{{Op: clsST | modeMEM | size, Dst: regMem, Off: off, Imm: g.value32()}}, nil
+		}
+		return []vm.Insn{{Op: clsSTX | modeMEM | size, Dst: regMem, Src: g.reg(), Off: off}}, nil
+	default:
+		d := g.regNot(keep)
+		return ldImm64(d, g.value64()), []uint8{d}
+	}
+}
+
+// stackAccess returns a load (maybe sign-extending), a store or an atomic
+// operation through base on the stack bytes [base+lo, base+lo+length), and
+// the registers it writes, none of them in keep. base is never stored or
+// used as an operand; a load may overwrite it unless it is in keep.
+func (g *fn) stackAccess(keep []uint8, base uint8, lo, length int) ([]vm.Insn, []uint8) {
+	src := func() uint8 { return g.regNot([]uint8{base}) }
+	switch k := g.rng.IntN(10); {
+	case k < 3: // store
+		size, n := g.size()
+		off := g.areaOff(n, lo, length)
+		if g.rng.IntN(3) == 0 {
+			return []vm.Insn{{Op: clsST | modeMEM | size, Dst: base, Off: off, Imm: g.value32()}}, nil
+		}
+		return []vm.Insn{{Op: clsSTX | modeMEM | size, Dst: base, Src: src(), Off: off}}, nil
+	case k < 6: // load
 		d := g.regNot(keep)
 		size, n := g.size()
 		mode := uint8(modeMEM)
 		if n < 8 && g.rng.IntN(2) == 0 {
 			mode = modeMEMSX
 		}
-		return []vm.Insn{{Op: clsLDX | mode | size, Dst: d, Src: regFP, Off: g.stackOff(n)}}, []uint8{d}
-	case k < 79:
-		d := g.regNot(keep)
-		return []vm.Insn{g.memLoad(d)}, []uint8{d}
-	case k < 83:
-		d := g.regNot(keep)
-		return ldImm64(d, g.value64()), []uint8{d}
-	default:
-		return g.atomic()
+		return []vm.Insn{{Op: clsLDX | mode | size, Dst: d, Src: base, Off: g.areaOff(n, lo, length)}}, []uint8{d}
 	}
+	size, n := uint8(szDW), 8
+	if g.rng.IntN(2) == 0 {
+		size, n = szW, 4
+	}
+	op := atomicOps[g.rng.IntN(len(atomicOps))]
+	if op == atomicCMPXCHG && slices.Contains(keep, 0) {
+		op = atomicXCHG
+	}
+	s := src()
+	if op&atomicFETCH != 0 && op != atomicCMPXCHG {
+		s = g.regNot(append([]uint8{base}, keep...)) // written
+	}
+	in := vm.Insn{Op: clsSTX | modeATOMIC | size, Dst: base, Src: s, Off: g.areaOff(n, lo, length), Imm: op}
+	var p []vm.Insn
+	if op&atomicFETCH != 0 && g.o.AvoidKernelBugs {
+		p = append(p, vm.Insn{Op: in.Op, Dst: base, Src: src(), Off: in.Off, Imm: aluOR})
+	}
+	p = append(p, in)
+	switch {
+	case op == atomicCMPXCHG:
+		if size == szW && g.o.AvoidKernelBugs {
+			p = append(p, vm.Insn{Op: clsALU64 | aluMOV | srcX, Dst: 0, Src: 0})
+		}
+		return p, []uint8{0}
+	case op&atomicFETCH != 0:
+		return p, []uint8{s}
+	}
+	return p, nil
 }
 
 var aluOps = []uint8{aluADD, aluSUB, aluMUL, aluDIV, aluOR, aluAND, aluLSH, aluRSH, aluMOD, aluXOR, aluMOV, aluARSH}
@@ -430,34 +513,6 @@ var atomicOps = []int32{
 	aluADD, aluOR, aluAND, aluXOR,
 	aluADD | atomicFETCH, aluOR | atomicFETCH, aluAND | atomicFETCH, aluXOR | atomicFETCH,
 	atomicXCHG, atomicCMPXCHG,
-}
-
-// atomic returns an atomic operation on a stack slot and the registers it
-// writes (see GenOptions.AvoidKernelBugs for the instructions that may come
-// with it).
-func (g *fn) atomic() ([]vm.Insn, []uint8) {
-	size, n := uint8(szDW), 8
-	if g.rng.IntN(2) == 0 {
-		size, n = szW, 4
-	}
-	op := atomicOps[g.rng.IntN(len(atomicOps))]
-	s := g.reg()
-	in := vm.Insn{Op: clsSTX | modeATOMIC | size, Dst: regFP, Src: s, Off: g.stackOff(n), Imm: op}
-	var p []vm.Insn
-	if op&atomicFETCH != 0 && g.o.AvoidKernelBugs {
-		p = append(p, vm.Insn{Op: in.Op, Dst: regFP, Src: g.reg(), Off: in.Off, Imm: aluOR})
-	}
-	p = append(p, in)
-	switch {
-	case op == atomicCMPXCHG:
-		if size == szW && g.o.AvoidKernelBugs {
-			p = append(p, vm.Insn{Op: clsALU64 | aluMOV | srcX, Dst: 0, Src: 0})
-		}
-		return p, []uint8{0}
-	case op&atomicFETCH != 0:
-		return p, []uint8{s}
-	}
-	return p, nil
 }
 
 var jmpOps = []uint8{jmpJEQ, jmpJGT, jmpJGE, jmpJSET, jmpJNE, jmpJSGT, jmpJSGE, jmpJLT, jmpJLE, jmpJSLT, jmpJSLE}

@@ -69,17 +69,23 @@ func wantKinds() []string {
 }
 
 // TestGenerateCovers checks that a few hundred programs use every
-// instruction form the differential test is meant to cover, backward jumps
-// and bpf-to-bpf calls included.
+// instruction form the differential test is meant to cover, backward jumps,
+// bpf-to-bpf calls and stack pointers in other registers included.
 func TestGenerateCovers(t *testing.T) {
 	seen := map[string]int{}
-	backward := 0
+	backward, viaPtr := 0, 0
 	for i := range 300 {
 		p, _ := generate(rand.New(rand.NewPCG(3, uint64(i))), DefaultGenOptions)
 		for _, in := range p {
 			seen[kind(in)]++
-			if cls := in.Op & 7; (cls == clsJMP || cls == clsJMP32) && in.Op&0xf0 != jmpCALL && in.Off < 0 {
+			cls := in.Op & 7
+			if (cls == clsJMP || cls == clsJMP32) && in.Op&0xf0 != jmpCALL && in.Off < 0 {
 				backward++
+			}
+			// Stack accesses through a copy of r10 or a caller's pointer.
+			if cls == clsLDX && in.Src != regMem && in.Src != regFP ||
+				(cls == clsST || cls == clsSTX) && in.Dst != regMem && in.Dst != regFP {
+				viaPtr++
 			}
 		}
 	}
@@ -90,6 +96,9 @@ func TestGenerateCovers(t *testing.T) {
 	}
 	if backward == 0 {
 		t.Errorf("no backward jump (loop) in 300 programs")
+	}
+	if viaPtr == 0 {
+		t.Errorf("no memory access through a register other than r1 and r10 in 300 programs")
 	}
 }
 

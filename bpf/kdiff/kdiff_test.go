@@ -1,6 +1,7 @@
 package kdiff
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -133,7 +134,8 @@ func conformanceDir(tb testing.TB) string {
 }
 
 // TestConformanceKernel runs every conformance vector the kernel verifier
-// accepts in the kernel and in the VM, and requires the same r0.
+// accepts in the kernel and in the VM, and requires the same r0 and the same
+// memory afterwards.
 func TestConformanceKernel(t *testing.T) {
 	requireKernel(t)
 	dir := conformanceDir(t)
@@ -170,7 +172,7 @@ func TestConformanceKernel(t *testing.T) {
 			reasons[verifierReason(err)] = append(reasons[verifierReason(err)], name)
 			continue
 		}
-		want, kerr := kp.Run(mem)
+		want, wantMem, kerr := kp.RunMem(mem)
 		kp.Close()
 		if kerr != nil {
 			t.Errorf("%s: kernel run: %v", name, kerr)
@@ -185,13 +187,15 @@ func TestConformanceKernel(t *testing.T) {
 			t.Errorf("%s: the kernel accepts the program, the VM does not: %v\n%s", name, err, listing(insns))
 			continue
 		}
-		got, err := vp.Run(mem)
+		got, gotMem, err := vp.RunMem(mem)
 		compared++
 		switch {
 		case err != nil:
 			t.Errorf("%s: kernel r0 = %#x, VM error: %v\nmem: % x\n%s", name, want, err, mem, listing(insns))
 		case got != want:
 			t.Errorf("%s: kernel r0 = %#x, VM r0 = %#x\nmem: % x\n%s", name, want, got, mem, listing(insns))
+		case !bytes.Equal(gotMem, wantMem):
+			t.Errorf("%s: memory after the run: kernel % x, VM % x\n%s", name, wantMem, gotMem, listing(insns))
 		}
 		if df.HasResult && df.Result != want {
 			vectorDiffers++
@@ -273,23 +277,25 @@ func runCase(c genCase) outcome {
 		return outcome{mismatch: fmt.Sprintf("the kernel accepts the program, the VM does not: %v", err)}
 	}
 	for _, mem := range c.mems {
-		want, err := kp.Run(mem)
+		want, wantMem, err := kp.RunMem(mem)
 		if err != nil {
 			return outcome{mismatch: fmt.Sprintf("kernel run failed: %v", err)}
 		}
-		got, err := vp.Run(mem)
+		got, gotMem, err := vp.RunMem(mem)
 		if err != nil {
 			return outcome{mismatch: fmt.Sprintf("mem % x: kernel r0 = %#x, VM error: %v", mem, want, err)}
 		}
-		if got != want {
-			return outcome{mismatch: fmt.Sprintf("mem % x: kernel r0 = %#x, VM r0 = %#x", mem, want, got)}
+		if got != want || !bytes.Equal(gotMem, wantMem) {
+			return outcome{mismatch: fmt.Sprintf("mem % x: kernel r0 = %#x, mem after % x; VM r0 = %#x, mem after % x",
+				mem, want, wantMem, got, gotMem)}
 		}
 	}
 	return outcome{}
 }
 
 // TestGeneratedKernel runs randomly generated programs (see Generate) in the
-// kernel and in the VM and requires the same r0 on each input: 10,000
+// kernel and in the VM and requires the same r0 and memory on each input:
+// 10,000
 // programs, 1,000 with -short. KDIFF_SEED picks another seed.
 func TestGeneratedKernel(t *testing.T) {
 	requireKernel(t)
@@ -369,7 +375,7 @@ func differs(body []vm.Insn, mem []byte) bool {
 		return false
 	}
 	defer kp.Close()
-	want, err := kp.Run(mem)
+	want, wantMem, err := kp.RunMem(mem)
 	if err != nil {
 		return false
 	}
@@ -377,8 +383,8 @@ func differs(body []vm.Insn, mem []byte) bool {
 	if err != nil {
 		return true
 	}
-	got, err := vp.Run(mem)
-	return err != nil || got != want
+	got, gotMem, err := vp.RunMem(mem)
+	return err != nil || got != want || !bytes.Equal(gotMem, wantMem)
 }
 
 // minimize replaces instructions of a body on which the kernel and the VM

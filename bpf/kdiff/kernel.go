@@ -27,6 +27,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"golang.org/x/sys/unix"
 
 	"github.com/scxsim/scxsim/bpf/vm"
 )
@@ -142,7 +143,8 @@ type Prog struct {
 	memLen int
 }
 
-// RejectedError is the verifier's refusal of a program.
+// RejectedError is the kernel's refusal of a program: the verifier's (with
+// its log) or the loader's for malformed bytecode.
 type RejectedError struct {
 	Err error
 }
@@ -177,7 +179,11 @@ func Load(name string, body []vm.Insn, memLen int) (*Prog, error) {
 		License:      "GPL",
 	})
 	if err != nil {
-		return nil, &RejectedError{Err: err}
+		var ve *ebpf.VerifierError
+		if errors.As(err, &ve) || errors.Is(err, unix.EACCES) || errors.Is(err, unix.EINVAL) {
+			return nil, &RejectedError{Err: err}
+		}
+		return nil, err // no permission, no bpf syscall, out of memory
 	}
 	return &Prog{prog: p, memLen: memLen}, nil
 }
@@ -228,19 +234,25 @@ const WrapSteps = 13
 // loaded for) and returns the body's r0. The body may write the memory; mem
 // itself is not modified.
 func (p *Prog) Run(mem []byte) (uint64, error) {
+	r0, _, err := p.RunMem(mem)
+	return r0, err
+}
+
+// RunMem is Run that also returns the memory as the body left it.
+func (p *Prog) RunMem(mem []byte) (uint64, []byte, error) {
 	data, err := p.packet(mem)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	out := make([]byte, len(data))
 	ret, err := p.prog.Run(&ebpf.RunOptions{Data: data, DataOut: out, Repeat: 1})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if ret != xdpPass {
-		return 0, fmt.Errorf("kdiff: prologue returned %d, want XDP_PASS", ret)
+		return 0, nil, fmt.Errorf("kdiff: prologue returned %d, want XDP_PASS", ret)
 	}
-	return binary.LittleEndian.Uint64(out), nil
+	return binary.LittleEndian.Uint64(out), out[ResultSize : ResultSize+p.memLen], nil
 }
 
 // Benchmark runs the program repeat times in one BPF_PROG_TEST_RUN and

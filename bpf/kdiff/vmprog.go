@@ -38,5 +38,11 @@ func (p *VMProg) Run(mem []byte) (uint64, error) {
 	return p.exec.Run(p.prog, p.addr, uint64(p.memLen))
 }
 
+// RunMem is Run that also returns the memory as the program left it.
+func (p *VMProg) RunMem(mem []byte) (uint64, []byte, error) {
+	r0, err := p.Run(mem)
+	return r0, append([]byte(nil), p.mem...), err
+}
+
 // Steps is the number of instructions the last Run executed.
 func (p *VMProg) Steps() uint64 { return p.exec.Steps() }
