@@ -3,16 +3,18 @@
  * broken/oob_read: a scheduler that reads past the end of a map value.
  *
  * Each enqueue looks up a one-element array map whose value is 8 bytes and
- * then reads the word at an index derived from the task's pid, far past
- * the value. The kernel's verifier rejects the access ("invalid access to
- * map value"); a simulator must stop the program at the faulting load
- * rather than read memory next to the value.
+ * then indexes it as if it were a per-pid table, reading megabytes past the
+ * value (far beyond any padding an implementation may put after it). The
+ * kernel's verifier rejects the access ("invalid access to map value"); a
+ * simulator must stop the program at the faulting load rather than read
+ * whatever memory lies there.
  */
 #include <scx/common.bpf.h>
 
 char _license[] SEC("license") = "GPL";
 
-#define SHARED_DSQ 0
+#define SHARED_DSQ	0
+#define PID_TABLE_BASE	(1 << 20)	/* in u64s: 8 MiB past the value */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -29,7 +31,7 @@ void BPF_STRUCT_OPS(oob_enqueue, struct task_struct *p, u64 enq_flags)
 	u64 *w = bpf_map_lookup_elem(&weights, &zero);
 
 	if (w)
-		sum += w[(p->pid & 0xff) + 1];	/* one value, index >= 1 */
+		sum += w[PID_TABLE_BASE + (p->pid & 0xff)];	/* there is one value */
 	scx_bpf_dsq_insert(p, SHARED_DSQ, SCX_SLICE_DFL, enq_flags);
 }
 
