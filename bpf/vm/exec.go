@@ -34,7 +34,8 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Exec is one execution context: registers live in Run, but the stack, the
 // budget accounting and the embedder's per-context data live here. An Exec
-// is not safe for concurrent use; use one per simulated CPU.
+// is not safe for concurrent use; use one per simulated CPU. Mem must stay
+// the Memory given to NewExec, which holds the Exec's stack regions.
 type Exec struct {
 	Mem    *Memory
 	CPU    int    // simulated CPU, for per-CPU semantics
@@ -91,8 +92,8 @@ func (e *Exec) newRunState(level int) *runState {
 // Run executes p with r1..r5 = args and returns r0. It may be called from
 // within a helper (a nested run gets its own stack).
 func (e *Exec) Run(p *Program, args ...uint64) (ret uint64, err error) {
-	if p == nil {
-		return 0, &Error{PC: -1, Msg: "nil program"}
+	if p == nil || len(p.code) == 0 {
+		return 0, &Error{PC: -1, Msg: "program not loaded"}
 	}
 	if len(args) > 5 {
 		return 0, &Error{Prog: p.Name, PC: -1, Msg: fmt.Sprintf("%d arguments, at most 5", len(args))}
