@@ -52,24 +52,25 @@ const (
 )
 
 // Generate returns a random program that the kernel verifier accepts by
-// construction (for a caller passing a pointer to MemLen readable bytes in r1
-// and MemLen in r2): every register and stack byte is written before it is
-// read, loads of the input memory stay in bounds, stack accesses are in
-// bounds and aligned, immediate shifts are in range and immediate divisors
-// non-zero, forward jumps land on unit boundaries (never inside a loop),
-// loops count down from a small constant in a register their body leaves
-// alone, and calls only go to deeper functions. Division and modulo by a
-// register may divide by zero, which the ISA defines.
+// construction (for a caller passing a pointer to MemLen bytes in r1 and
+// MemLen in r2): every register and stack byte is written before it is read,
+// input memory accesses stay in bounds, stack accesses are in bounds and
+// aligned, immediate shifts are in range and immediate divisors non-zero,
+// forward jumps land on unit boundaries (never inside a loop), loops count
+// down from a small constant in a register their body leaves alone, and
+// calls only go to deeper functions. Division and modulo by a register may
+// divide by zero, which the ISA defines.
 //
 // The program covers ALU32/ALU64 (signed division and modulo, shifts, movsx,
 // byte order conversion and byte swaps), JMP and JMP32 conditions with
 // immediate and register operands, ja and gotol, stack loads (also
-// sign-extending) and stores of every size, atomics on the stack
-// (add/or/and/xor with and without fetch, xchg, cmpxchg), loads of the input
-// memory (values the verifier cannot know), stores to it, and bpf-to-bpf calls to
-// subprograms with their own stack frames. Before exiting each function folds
-// its scalar registers and stack slots into r0, so that a difference in any
-// of them shows in r0.
+// sign-extending), stores and atomics (add/or/and/xor with and without
+// fetch, xchg, cmpxchg) of every size, through r10, through a copy of r10
+// and, in callees, through a pointer to the caller's stack; loads of the
+// input memory (values the verifier cannot know) and stores to it; and
+// bpf-to-bpf calls to subprograms with their own stack frames. Before
+// exiting each function folds its scalar registers and stack slots into r0,
+// so that a difference in any of them shows in r0.
 func Generate(rng *rand.Rand, o GenOptions) []vm.Insn {
 	p, _ := generate(rng, o)
 	return p
