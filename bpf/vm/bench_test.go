@@ -215,3 +215,16 @@ func BenchmarkMemLoop(b *testing.B) {
 		runBench(b, NewExec(mem), p, addr)
 	})
 }
+
+// BenchmarkRunOverhead measures the fixed cost of one Run of a tiny
+// program (an ops callback in a simulation is often a few dozen insns).
+func BenchmarkRunOverhead(b *testing.B) {
+	p := mustLoad(b, cat(alu64X(aluMOV, 0, 1), alu64K(aluADD, 0, 1), exit()), nil)
+	e := NewExec(NewMemory())
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := e.Run(p, uint64(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

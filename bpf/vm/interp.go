@@ -869,7 +869,7 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 		case opCall:
 			rs.pc, rs.rem = pc, rem
 			rs.steps = uint64(int64(rs.limit) - rem + int64(in.aux))
-			v, herr := rs.prog.funcs[uint32(in.imm)%uint32(len(rs.prog.funcs))](e, r[1], r[2], r[3], r[4], r[5])
+			v, herr := rs.prog.funcs[uint32(in.imm)](e, r[1], r[2], r[3], r[4], r[5])
 			pc = rs.pc
 			rem = int64(rs.limit) - int64(rs.steps) + int64(rs.prog.icount[pc])
 			if herr != nil {
