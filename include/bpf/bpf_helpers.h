@@ -79,7 +79,7 @@
 #define ___bpf_narg(args...) ___bpf_nth(_, ##args, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
 #define ___bpf_apply(fn, n) ___bpf_concat(fn, n)
 
-#define ___bpf_fill0(a, i)
+#define ___bpf_fill0(a, i, ...)
 #define ___bpf_fill1(a, i, x) a[i] = (x)
 #define ___bpf_fill2(a, i, x, r...) a[i] = (x); ___bpf_fill1(a, i + 1, r)
 #define ___bpf_fill3(a, i, x, r...) a[i] = (x); ___bpf_fill2(a, i + 1, r)

@@ -106,7 +106,7 @@ void ___scx_format_check(const char *fmt, ...) {}
 	unsigned long long ___param[___bpf_narg(args) ?: 1] = {};	\
 	_Pragma("GCC diagnostic push")					\
 	_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")		\
-	___bpf_fill(___param, args);					\
+	___bpf_fill(___param, ##args);					\
 	_Pragma("GCC diagnostic pop")
 
 /* Abort the scheduler with a message (SCX_EXIT_ERROR_BPF). */
