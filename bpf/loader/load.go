@@ -37,6 +37,11 @@ type Options struct {
 	// Kfuncs returns the implementation of the kfunc named name (the kernel
 	// BTF's name, flavor suffix removed).
 	Kfuncs func(name string) (vm.Helper, bool)
+	// KfuncFilter, if set, says whether a program may call kfunc name in its
+	// context (the kernel's per-program kfunc filters, e.g. sched_ext's
+	// per-op sets). false fails the load: "calling kernel function NAME is
+	// not allowed".
+	KfuncFilter func(name string, prog ProgContext) bool
 	// KernelVersion is LINUX_KERNEL_VERSION (KERNEL_VERSION(a, b, c)).
 	KernelVersion uint32
 	// Kconfig holds CONFIG_* values as in a kernel .config: "y", "n", "m",
@@ -62,6 +67,19 @@ type Options struct {
 
 // DefaultMaxMapMemory is the default Options.MaxMapMemory.
 const DefaultMaxMapMemory = 1 << 30
+
+// ProgContext is what a kfunc filter knows about the calling program.
+type ProgContext struct {
+	Name, Section string
+	Sleepable     bool
+	// StructOps is the struct_ops type the program is a member of
+	// ("sched_ext_ops", "sched_ext_ops_cid"), "" if none; Op the member.
+	StructOps, Op string
+}
+
+// KernelVersion is KERNEL_VERSION(a, b, c), the LINUX_KERNEL_VERSION
+// encoding.
+func KernelVersion(a, b, c uint32) uint32 { return kernelVersionCode(a, b, c) }
 
 // Object is a loaded BPF object.
 type Object struct {
@@ -568,14 +586,34 @@ func (ld *loadState) checkCalls(p *Program) error {
 			continue
 		}
 		name := ld.kfuncName(in.Imm)
+		allowed := false
 		if ld.spec.opts.Kfuncs != nil {
-			if h, ok := ld.spec.opts.Kfuncs(name); ok && h != nil {
-				continue
-			}
+			h, ok := ld.spec.opts.Kfuncs(name)
+			allowed = ok && h != nil
 		}
-		return &vm.Error{Prog: p.Name, PC: i, Msg: fmt.Sprintf("calling kernel function %s is not allowed", name)}
+		if allowed && ld.spec.opts.KfuncFilter != nil {
+			allowed = ld.spec.opts.KfuncFilter(name, ld.progContext(p))
+		}
+		if !allowed {
+			return &vm.Error{Prog: p.Name, PC: i, Msg: fmt.Sprintf("calling kernel function %s is not allowed", name)}
+		}
 	}
 	return nil
+}
+
+// progContext describes program p for a kfunc filter: the struct_ops
+// member it implements, if any (the first binding in declaration order).
+func (ld *loadState) progContext(p *Program) ProgContext {
+	pc := ProgContext{Name: p.Name, Section: p.Section, Sleepable: p.Sleepable}
+	for _, d := range ld.spec.structOps {
+		for _, mem := range d.typ.Members {
+			if d.progs[mem.Name] == p.Name {
+				pc.StructOps, pc.Op = d.typ.Name, mem.Name
+				return pc
+			}
+		}
+	}
+	return pc
 }
 
 func (ld *loadState) firstCall(p *Program, src uint8, imm int32) int {
