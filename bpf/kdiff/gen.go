@@ -106,6 +106,12 @@ func generate(rng *rand.Rand, o GenOptions) (p []vm.Insn, fixed []bool) {
 // maxLevel bounds the bpf-to-bpf call depth below the main function.
 const maxLevel = 2
 
+// bigFrame is the largest stack frame, in 8-byte slots, of a function at
+// each level. Any call chain then uses at most 512 bytes of stack in all,
+// the kernel's limit (MAX_BPF_STACK); frames of multiples of 16 bytes stay
+// within it after the verifier's rounding.
+var bigFrame = [maxLevel + 1]int{40, 12, 12}
+
 type gen struct {
 	rng   *rand.Rand
 	o     GenOptions
@@ -137,6 +143,9 @@ type callSite struct{ pc, callee int }
 // generated later, so that callees follow their callers.
 func (g *gen) newFunc(level int) int {
 	f := &fn{gen: g, level: level, slots: 1 + g.rng.IntN(8)}
+	if g.rng.IntN(4) == 0 {
+		f.slots = 1 + g.rng.IntN(bigFrame[level])
+	}
 	f.keepMem = level < maxLevel && g.rng.IntN(3) == 0
 	f.ptrArg = level > 0 && g.rng.IntN(2) == 0
 	for _, r := range []uint8{0, 2, 3, 4, 5, 6, 7, 8, 9} {

@@ -73,7 +73,7 @@ func wantKinds() []string {
 // bpf-to-bpf calls and stack pointers in other registers included.
 func TestGenerateCovers(t *testing.T) {
 	seen := map[string]int{}
-	backward, viaPtr := 0, 0
+	backward, viaPtr, deepest := 0, 0, 0
 	for i := range 300 {
 		p, _ := generate(rand.New(rand.NewPCG(3, uint64(i))), DefaultGenOptions)
 		for _, in := range p {
@@ -81,6 +81,9 @@ func TestGenerateCovers(t *testing.T) {
 			cls := in.Op & 7
 			if (cls == clsJMP || cls == clsJMP32) && in.Op&0xf0 != jmpCALL && in.Off < 0 {
 				backward++
+			}
+			if (cls == clsLDX && in.Src == regFP || (cls == clsST || cls == clsSTX) && in.Dst == regFP) && int(in.Off) < deepest {
+				deepest = int(in.Off)
 			}
 			// Stack accesses through a copy of r10 or a caller's pointer.
 			if cls == clsLDX && in.Src != regMem && in.Src != regFP ||
@@ -96,6 +99,9 @@ func TestGenerateCovers(t *testing.T) {
 	}
 	if backward == 0 {
 		t.Errorf("no backward jump (loop) in 300 programs")
+	}
+	if deepest > -256 {
+		t.Errorf("no stack access below r10-256 in 300 programs (deepest r10%d)", deepest)
 	}
 	if viaPtr == 0 {
 		t.Errorf("no memory access through a register other than r1 and r10 in 300 programs")
