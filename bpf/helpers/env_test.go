@@ -57,14 +57,15 @@ func (v *env) kfunc(name string) int {
 const funcMarker uint64 = 0xf00d_0000_0000_0000
 
 // load assembles main followed by callbacks; in main (and callbacks),
-// `lddw %rN, CB(i)` loads the address of callback i.
+// `lddw %rN, CB(i)` loads the address of callback i and `lddw %rN, ENTRY`
+// that of the program's entry.
 func (v *env) load(name, main string, callbacks ...string) *vm.Program {
 	v.t.Helper()
 	parts := append([]string{main}, callbacks...)
 	var insns []vm.Insn
 	var starts []int
 	for _, src := range parts {
-		src = strings.NewReplacer("CB(0)", fmt.Sprintf("%#x", funcMarker), "CB(1)", fmt.Sprintf("%#x", funcMarker+1)).Replace(src)
+		src = strings.NewReplacer("CB(0)", fmt.Sprintf("%#x", funcMarker), "CB(1)", fmt.Sprintf("%#x", funcMarker+1), "ENTRY", fmt.Sprintf("%#x", funcMarker+0xff)).Replace(src)
 		in, err := asm.Assemble(src)
 		if err != nil {
 			v.t.Fatalf("assemble %s: %v", name, err)
@@ -79,7 +80,10 @@ func (v *env) load(name, main string, callbacks ...string) *vm.Program {
 		}
 		val := uint64(uint32(in.Imm)) | uint64(uint32(insns[pc+1].Imm))<<32
 		if val&^0xff == funcMarker {
-			target := starts[1+int(val&0xff)]
+			target := 0
+			if val&0xff != 0xff {
+				target = starts[1+int(val&0xff)]
+			}
 			insns[pc].Src = vm.PseudoFunc
 			insns[pc].Imm = int32(target - pc - 1)
 			insns[pc+1].Imm = 0
