@@ -26,20 +26,9 @@
 #define PAGE_SIZE 4096
 #endif
 
-/* Flag of bpf_arena_alloc_pages(): keep the allocation on this NUMA node. */
+/* node_id of bpf_arena_alloc_pages() for "any NUMA node". */
 #ifndef NUMA_NO_NODE
 #define NUMA_NO_NODE (-1)
 #endif
-
-/*
- * Define an arena map: max_entries is its size in pages; map_extra, when
- * non-zero, fixes the user-space address of page 0.
- */
-#define SCX_ARENA_DEFINE(name, pages)				\
-	struct {						\
-		__uint(type, BPF_MAP_TYPE_ARENA);		\
-		__uint(map_flags, BPF_F_MMAPABLE);		\
-		__uint(max_entries, pages);			\
-	} name SEC(".maps")
 
 #endif /* __SCX_ARENA_BPF_H */
