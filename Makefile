@@ -6,6 +6,7 @@ FUZZTIME  ?= 15s
 # Fuzz targets run by `make test` for FUZZTIME each: "package:FuzzName".
 FUZZ_TARGETS := \
 	./bpf/vm:FuzzExec \
+	./bpf/maps:FuzzHashModel \
 	./bpf/loader:FuzzLoad \
 	./kernel/topo:FuzzParse \
 	./bpf/stream:FuzzBprintf \
