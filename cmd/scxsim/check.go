@@ -40,7 +40,10 @@ var defaultKconfig = map[string]string{
 // simKernelVersion is LINUX_KERNEL_VERSION of the simulated kernel.
 var simKernelVersion = loader.KernelVersion(7, 0, 0)
 
-func init() {
+func init() { rootCmd.AddCommand(newCheckCmd()) }
+
+// newCheckCmd builds the `check` command.
+func newCheckCmd() *cobra.Command {
 	var sets, kconfig []string
 	var cpus int
 	cmd := &cobra.Command{
@@ -76,7 +79,7 @@ ones marked). A load failure exits non-zero with the loader's error.`,
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "set a global variable before load: NAME=VALUE (repeatable)")
 	cmd.Flags().StringArrayVar(&kconfig, "kconfig", nil, "override a Kconfig value: CONFIG_NAME=VALUE (repeatable)")
 	cmd.Flags().IntVar(&cpus, "cpus", 8, "number of possible CPUs (per-CPU map copies)")
-	rootCmd.AddCommand(cmd)
+	return cmd
 }
 
 // simKernelOptions wires the simulated kernel's pieces into loader options:
@@ -182,7 +185,7 @@ func printObject(w io.Writer, path string, size int, obj *loader.Object) error {
 			switch {
 			case m.IsInt:
 				fmt.Fprintf(&b, "    %-24s %d\n", m.Name, m.Int)
-			case m.IsStr:
+			case m.IsStr && m.Size > 0:
 				fmt.Fprintf(&b, "    %-24s %q\n", m.Name, m.Str)
 			}
 		}

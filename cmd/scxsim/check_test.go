@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/scxsim/scxsim/bpf/loader"
+)
+
+func runCheck(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := newCheckCmd()
+	var out bytes.Buffer
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.Execute()
+	return out.String(), err
+}
+
+var (
+	opsBindRe = regexp.MustCompile(`\.(\w+)\s*=\s*\(void \*\)(\w+)`)
+	opsNameRe = regexp.MustCompile(`\.name\s*=\s*"([^"]*)"`)
+	rodataRe  = regexp.MustCompile(`const volatile u32 (\w+) = (\d+);`)
+)
+
+// TestCheckSchedulers loads the example schedulers against the simulated
+// kernel and compares what the loader found with what their C sources say.
+func TestCheckSchedulers(t *testing.T) {
+	for _, name := range []string{"fifo/fifo", "cidq/cidq"} {
+		t.Run(name, func(t *testing.T) {
+			src, err := os.ReadFile("../../schedulers/" + name + ".bpf.c")
+			if err != nil {
+				t.Skip("example scheduler not present:", err)
+			}
+			raw, err := os.ReadFile("../../schedulers/" + name + ".bpf.o")
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts, err := simKernelOptions(4, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			obj, err := loader.Load(raw, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer obj.Close()
+			if len(obj.StructOps) != 1 {
+				t.Fatalf("struct_ops: %d", len(obj.StructOps))
+			}
+			so := obj.StructOps[0]
+			wantForm := loader.FormCPU
+			if bytes.Contains(src, []byte("SCX_OPS_CID_DEFINE(")) {
+				wantForm = loader.FormCID
+			}
+			if so.Form != wantForm {
+				t.Errorf("form %v, want %v", so.Form, wantForm)
+			}
+			binds := opsBindRe.FindAllSubmatch(src, -1)
+			if len(binds) == 0 {
+				t.Fatal("no ops bindings in the source")
+			}
+			bound := 0
+			for _, m := range so.Members {
+				if m.Prog != nil {
+					bound++
+				}
+			}
+			if bound != len(binds) {
+				t.Errorf("%d ops bound, source binds %d", bound, len(binds))
+			}
+			for _, b := range binds {
+				op, prog := string(b[1]), string(b[2])
+				if p := so.Prog(op); p == nil || p.Name != prog {
+					t.Errorf("op %s -> %v, source says %s", op, p, prog)
+				}
+			}
+			if m, _ := so.Member("name"); m.Str != string(opsNameRe.FindSubmatch(src)[1]) {
+				t.Errorf("name %q", m.Str)
+			}
+			for _, r := range rodataRe.FindAllSubmatch(src, -1) {
+				want, _ := strconv.Atoi(string(r[2]))
+				got, err := obj.ReadGlobal(string(r[1]))
+				if err != nil || binary.LittleEndian.Uint32(got) != uint32(want) {
+					t.Errorf("%s = %v (%v), source says %d", r[1], got, err, want)
+				}
+			}
+			for _, p := range obj.Programs {
+				for _, m := range p.Maps {
+					if m.Refs() < 2 {
+						t.Errorf("map %s used by %s has %d refs", m.Name, p.Name, m.Refs())
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestCheckCommand(t *testing.T) {
+	out, err := runCheck(t, "../../bpf/loader/testdata/basic.bpf.o", "--set", "nr_cpus=6", "--kconfig", "CONFIG_NR_CPUS=32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"struct_ops basic_ops (.struct_ops.link): struct sched_ext_ops, cpu-form",
+		"select_cpu               b_select_cpu",
+		"timeout_ms               5000",
+		"nr_cpus",
+		"= 6\n",
+		"CONFIG_NR_CPUS               20 00 00 00",
+		"bpf_map_lookup_elem#1",
+		"arena",
+		"CO-RE relocations (",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestCheckFailures(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"../../schedulers/broken/cpu_kfunc_in_cid.bpf.o"}, 1, "calling kernel function scx_bpf_"},
+		{[]string{"../../bpf/loader/testdata/two_arenas.bpf.o"}, 1, "Only one arena per program"},
+		{[]string{"check_test.go"}, 1, "not an ELF object"},
+		{[]string{"no/such/file.o"}, 2, "no such file"},
+		{[]string{"../../bpf/loader/testdata/basic.bpf.o", "--set", "nr_cpus=-1"}, 1, "out of range"},
+	}
+	for _, tc := range tests {
+		if _, err := os.Stat(tc.args[0]); err != nil && tc.code != 2 {
+			t.Logf("skipping %s: %v", tc.args[0], err)
+			continue
+		}
+		_, err := runCheck(t, tc.args...)
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != tc.code || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want exit %d with %q", tc.args, err, tc.code, tc.want)
+		}
+	}
+}
