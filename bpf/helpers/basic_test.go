@@ -295,3 +295,47 @@ func TestNoKernel(t *testing.T) {
 		t.Fatal("helper without a Kernel did not fail")
 	}
 }
+
+type seqKernel struct {
+	*FakeKernel
+	out []byte
+	cap int
+}
+
+func (s *seqKernel) SeqWrite(m uint64, b []byte) bool {
+	if len(s.out)+len(b) > s.cap {
+		return false
+	}
+	s.out = append(s.out, b...)
+	return true
+}
+
+func TestSeqHelpers(t *testing.T) {
+	v := newEnv(t, 1)
+	data, db := v.buf(16)
+	copy(db, "n=%d\x00")
+	args, ab := v.buf(8)
+	binary.LittleEndian.PutUint64(ab, 7)
+	if r := v.call(0, FuncSeqWrite, 1, data, 3); r != e(syscall.EOPNOTSUPP) {
+		t.Fatalf("seq_write without a SeqFile kernel: %d", int64(r))
+	}
+	sk := &seqKernel{FakeKernel: v.k, cap: 8}
+	ex := vm.NewExec(v.mem)
+	ex.Ctx = sk
+	run := func(id int32, a ...uint64) uint64 {
+		r, err := ex.Run(v.callProg(id), a...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := run(FuncSeqPrintf, 1, data, 5, args, 8); r != 0 || string(sk.out) != "n=7" {
+		t.Fatalf("seq_printf %d %q", int64(r), sk.out)
+	}
+	if r := run(FuncSeqWrite, 1, data, 2); r != 0 || string(sk.out) != "n=7n=" {
+		t.Fatalf("seq_write %d %q", int64(r), sk.out)
+	}
+	if r := run(FuncSeqWrite, 1, data, 5); r != e(syscall.EOVERFLOW) {
+		t.Fatalf("seq_write overflow %d", int64(r))
+	}
+}

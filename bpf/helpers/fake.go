@@ -173,15 +173,18 @@ func (k *FakeKernel) TaskRelease(task uint64) {
 	}
 }
 
-// CgroupFromID implements Kernel.
+// CgroupFromID implements Kernel (lowest address first among equal ids).
 func (k *FakeKernel) CgroupFromID(id uint64) uint64 {
+	var found uint64
 	for a, c := range k.Cgroups {
-		if c.ID == id && !c.Dying {
-			c.Refs++
-			return a
+		if c.ID == id && !c.Dying && (found == 0 || a < found) {
+			found = a
 		}
 	}
-	return 0
+	if found != 0 {
+		k.Cgroups[found].Refs++
+	}
+	return found
 }
 
 // CgroupAcquire implements Kernel.

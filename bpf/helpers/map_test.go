@@ -203,3 +203,22 @@ func TestForEachMapElem(t *testing.T) {
 		t.Fatalf("sum %d keys %d", s, k)
 	}
 }
+
+// A program's map lookup through the helper allocates nothing.
+func TestHelperLookupDoesNotAllocate(t *testing.T) {
+	v := newEnv(t, 1)
+	m := v.newMap(maps.Spec{Type: maps.TypeHash, KeySize: 4, ValueSize: 8, MaxEntries: 4})
+	m.Update([]byte{1, 0, 0, 0}, make([]byte, 8), 0)
+	key, kb := v.buf(4)
+	kb[0] = 1
+	p := v.callProg(FuncMapLookupElem)
+	ex := v.exec(0)
+	n := testing.AllocsPerRun(200, func() {
+		if r, err := ex.Run(p, m.Addr(), key); err != nil || r == 0 {
+			t.Fatal(r, err)
+		}
+	})
+	if n != 0 {
+		t.Fatalf("%v allocations per helper lookup", n)
+	}
+}

@@ -127,3 +127,64 @@ func snprintf(e *vm.Exec, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 	}
 	return uint64(n + 1), nil
 }
+
+// SeqFile is implemented by a Kernel that runs BPF iterator programs: it
+// receives what bpf_seq_write and bpf_seq_printf write to the seq_file at
+// m, and reports overflow as false (-EOVERFLOW). Without it those helpers
+// return -EOPNOTSUPP: scxsim attaches no iterators.
+type SeqFile interface {
+	SeqWrite(m uint64, data []byte) bool
+}
+
+// Mirrors bpf_seq_write(m, data, len).
+func seqWrite(e *vm.Exec, r1, r2, r3, _, _ uint64) (uint64, error) {
+	k, _, err := kernelOf(e)
+	if err != nil {
+		return 0, err
+	}
+	data, err := mem(e, "bpf_seq_write", r2, int(uint32(r3)), false)
+	if err != nil {
+		return 0, err
+	}
+	sf, ok := k.(SeqFile)
+	if !ok {
+		return neg(syscall.EOPNOTSUPP), nil
+	}
+	if !sf.SeqWrite(r1, data) {
+		return neg(syscall.EOVERFLOW), nil
+	}
+	return 0, nil
+}
+
+// Mirrors bpf_seq_printf(m, fmt, fmt_size, data, data_len).
+func seqPrintf(e *vm.Exec, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+	const name = "bpf_seq_printf"
+	k, _, err := kernelOf(e)
+	if err != nil {
+		return 0, err
+	}
+	dataLen := uint32(r5)
+	if dataLen&7 != 0 || dataLen > maxBprintfArgs*8 || dataLen != 0 && r4 == 0 {
+		return neg(syscall.EINVAL), nil
+	}
+	f, ok, err := readFormat(e, name, r2, int(uint32(r3)))
+	if err != nil || !ok {
+		return neg(syscall.EINVAL), err
+	}
+	args, err := readArgs(e, name, r4, dataLen)
+	if err != nil {
+		return 0, err
+	}
+	out, _, err := stream.Bprintf(f, args, stream.ExecReader{E: e}, 1<<16)
+	if err != nil {
+		return errno(err), nil
+	}
+	sf, ok := k.(SeqFile)
+	if !ok {
+		return neg(syscall.EOPNOTSUPP), nil
+	}
+	if !sf.SeqWrite(r1, []byte(out)) {
+		return neg(syscall.EOVERFLOW), nil
+	}
+	return 0, nil
+}

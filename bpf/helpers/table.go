@@ -23,6 +23,8 @@ const (
 	FuncGetCurrentTask       = 35
 	FuncGetNumaNodeID        = 42
 	FuncProbeReadStr         = 45
+	FuncSeqPrintf            = 126
+	FuncSeqWrite             = 127
 	FuncPerfEventReadValue   = 55
 	FuncMapPushElem          = 87
 	FuncMapPopElem           = 88
@@ -167,6 +169,8 @@ func baseHelpers() map[int32]vm.Helper {
 		FuncTracePrintk:          tracePrintk,
 		FuncTraceVprintk:         traceVprintk,
 		FuncSnprintf:             snprintf,
+		FuncSeqWrite:             seqWrite,
+		FuncSeqPrintf:            seqPrintf,
 		FuncStrncmp:              strncmp,
 		FuncPerCPUPtr:            perCPUPtr,
 		FuncThisCPUPtr:           thisCPUPtr,

@@ -86,7 +86,7 @@ func (s *LocalStorage) Value(owner uint64) []byte {
 	return nil
 }
 
-// Update mirrors bpf_local_storage_update(): it creates or replaces
+// update mirrors bpf_local_storage_update(): it creates or replaces
 // owner's value according to flags (BPF_ANY/NOEXIST/EXIST, BPF_F_LOCK). A
 // nil value creates a zeroed value. It returns the value's address.
 func (s *LocalStorage) update(owner uint64, value []byte, flags uint64) (uint64, error) {
