@@ -6,19 +6,29 @@ import (
 	"github.com/scxsim/scxsim/bpf/vm"
 )
 
-// bpf_obj_new_impl(local_type_id__k, meta__ign). The verifier rewrites
-// this call so that r1 holds the object's size (fixup_kfunc_call() moves
-// obj_new_size into R1); the loader must do the same. It returns a zeroed
-// object, NULL if it cannot be allocated.
+// bpf_obj_new_impl(local_type_id__k, meta__ign) returns a zeroed object,
+// NULL if it cannot be allocated. The kernel's verifier rewrites the call
+// so that r1 holds the object's size (fixup_kfunc_call() loads
+// obj_new_size into R1): with Runtime.ObjSize unset, r1 is taken as that
+// size (the loader rewrote the call); with it set, r1 is the program-local
+// BTF type id and ObjSize gives the size.
 func objNew(e *vm.Exec, r1, _, _, _, _ uint64) (uint64, error) {
 	_, rt, err := kernelOf(e)
 	if err != nil {
 		return 0, err
 	}
-	if r1 > 1<<30 {
+	size := r1
+	if rt.ObjSize != nil {
+		n, ok := rt.ObjSize(e.Prog(), uint32(r1))
+		if !ok {
+			return 0, fmt.Errorf("bpf_obj_new_impl: unknown local type id %d", r1)
+		}
+		size = uint64(n)
+	}
+	if size > 1<<30 {
 		return 0, nil
 	}
-	return rt.objAlloc(uint32(r1)), nil
+	return rt.objAlloc(uint32(size)), nil
 }
 
 // bpf_obj_drop_impl(p__alloc, meta__ign) frees an object from bpf_obj_new.

@@ -30,6 +30,11 @@ type Runtime struct {
 	Mem  *vm.Memory
 	Maps *maps.Registry
 
+	// ObjSize, if set, gives the size of the program-local type
+	// local_type_id of p, for bpf_obj_new_impl calls the loader did not
+	// rewrite the verifier's way (see objNew).
+	ObjSize func(p *vm.Program, localTypeID uint32) (uint32, bool)
+
 	kernel Kernel
 	opts   Options
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/scxsim/scxsim/bpf/maps"
+	"github.com/scxsim/scxsim/bpf/vm"
 )
 
 func TestTaskStorageHelpers(t *testing.T) {
@@ -176,5 +177,14 @@ func TestObjNewDrop(t *testing.T) {
 	}
 	if err := v.runErr(v.kcallProg("bpf_obj_drop_impl"), 0, 0x1234, 0); err == nil {
 		t.Fatal("drop of a non-object did not stop the program")
+	}
+	// With ObjSize, r1 is a local type id.
+	v.k.RT.ObjSize = func(p *vm.Program, id uint32) (uint32, bool) { return id * 100, id == 7 }
+	a = v.kcall(0, "bpf_obj_new_impl", 7, 0)
+	if _, err := v.mem.Slice(a, 700, true); err != nil {
+		t.Fatalf("typed object: %v", err)
+	}
+	if err := v.runErr(v.kcallProg("bpf_obj_new_impl"), 0, 8, 0); err == nil {
+		t.Fatal("unknown local type id did not stop the program")
 	}
 }
