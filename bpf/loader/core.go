@@ -40,16 +40,21 @@ type CORERelo struct {
 	TypeID   btf.TypeID
 	Access   string // raw access string, e.g. "0:1:2"
 	Spec     string // human form, e.g. "struct task_struct.scx.dsq_vtime"
-	Fixup    string // e.g. "byte_off=8->16"
 	Poisoned bool   // unresolvable: the instruction now stops the program
+
+	fix btf.COREFixup
 }
+
+// Fixup describes the resolution, e.g. "byte_off=8->16" or
+// "byte_off=poison".
+func (r *CORERelo) Fixup() string { return r.fix.String() }
 
 func (r *CORERelo) String() string {
 	s := fmt.Sprintf("#%d %s insn %d (%s): %s %s", r.Index, r.Section, r.Insn, r.Func, r.Kind, r.Spec)
 	if r.Poisoned {
 		return s + ": poisoned"
 	}
-	return s + ": " + r.Fixup
+	return s + ": " + r.Fixup()
 }
 
 // rawCORERelo is one bpf_core_relo record of .BTF.ext.
@@ -144,42 +149,60 @@ func (ld *loadState) applyCORE() error {
 	if err != nil {
 		return err
 	}
-	type key struct {
-		sec string
-		off uint32
-	}
-	rawBy := map[key]rawCORERelo{}
+	// Records of each section, in instruction order (the btf package sorts
+	// its relocations the same way).
+	rawBySec := map[string][]rawCORERelo{}
 	for _, r := range raws {
-		rawBy[key{r.sec, r.insnOff / 8}] = r
+		rawBySec[r.sec] = append(rawBySec[r.sec], r)
+	}
+	for _, rs := range rawBySec {
+		sort.SliceStable(rs, func(a, b int) bool { return rs[a].insnOff < rs[b].insnOff })
 	}
 	secNames := make([]string, 0, len(s.ext.CORERelos))
-	for name := range s.ext.CORERelos {
+	total := 0
+	for name, rs := range s.ext.CORERelos {
 		secNames = append(secNames, name)
+		total += len(rs)
 	}
 	sort.Strings(secNames)
-	var relos []*btf.CORERelocation
-	var where []CORERelo
+	relos := make([]*btf.CORERelocation, 0, total)
+	where := make([]CORERelo, 0, total)
+	specs := map[rawCORERelo]string{}
 	for _, name := range secNames {
 		sec := s.elf.byName[name]
 		if sec == nil || !progSection(sec) {
 			return fmt.Errorf("CO-RE relocations for unknown section '%s'", name)
 		}
-		for _, ro := range s.ext.CORERelos[name] {
+		rs := rawBySec[name]
+		if len(rs) != len(s.ext.CORERelos[name]) {
+			return fmt.Errorf("sec '%s': inconsistent CO-RE relocation records", name)
+		}
+		var f *function
+		for i, ro := range s.ext.CORERelos[name] {
 			idx := int(ro.Offset)
-			if idx < 0 || idx >= len(ld.sec[sec.idx]) {
+			r := rs[i]
+			if idx < 0 || idx >= len(ld.sec[sec.idx]) || r.insnOff/8 != uint32(idx) {
 				return fmt.Errorf("sec '%s': CO-RE relocation at insn %d is out of bounds", name, idx)
 			}
-			r := rawBy[key{name, uint32(idx)}]
 			cr := CORERelo{Index: len(where), Section: name, Insn: idx, TypeID: btf.TypeID(r.typeID), Access: r.access}
 			if int(r.kind) < len(coreKindNames) {
 				cr.Kind = coreKindNames[r.kind]
 			} else {
 				cr.Kind = "kind#" + strconv.Itoa(int(r.kind))
 			}
-			if f := s.funcAt(sec, idx); f != nil {
+			if f == nil || idx < f.secOff || idx >= f.secOff+f.n {
+				f = s.funcAt(sec, idx)
+			}
+			if f != nil {
 				cr.Func = f.name
 			}
-			cr.Spec = describeCORE(s.btf, btf.TypeID(r.typeID), r.access, r.kind)
+			key := rawCORERelo{typeID: r.typeID, access: r.access, kind: r.kind}
+			spec, ok := specs[key]
+			if !ok {
+				spec = describeCORE(s.btf, btf.TypeID(r.typeID), r.access, r.kind)
+				specs[key] = spec
+			}
+			cr.Spec = spec
 			relos = append(relos, ro.Relo)
 			where = append(where, cr)
 		}
@@ -198,9 +221,8 @@ func (ld *loadState) applyCORE() error {
 	for i := range fixups {
 		cr := &where[i]
 		insns := ld.sec[s.elf.byName[cr.Section].idx]
-		fx := fixups[i]
-		cr.Fixup = fx.String()
-		if strings.HasSuffix(cr.Fixup, "=poison") {
+		cr.fix = fixups[i]
+		if isPoison(&cr.fix) {
 			cr.Poisoned = true
 			poison := vm.Insn{Op: opCall, Imm: PoisonCORE}
 			if insns[cr.Insn].Op == opLdImm64 && cr.Insn+1 < len(insns) {
@@ -210,12 +232,23 @@ func (ld *loadState) applyCORE() error {
 			ld.poisoned[poisonKey{cr.Section, cr.Insn}] = cr.Index
 			continue
 		}
-		if err := applyFixup(&fx, insns, cr.Insn); err != nil {
+		if err := applyFixup(&cr.fix, insns, cr.Insn); err != nil {
 			return fmt.Errorf("prog '%s': relo #%d: %s %s: %w", cr.Func, cr.Index, cr.Kind, cr.Spec, err)
 		}
 	}
 	ld.core = where
 	return nil
+}
+
+// isPoison reports whether a fixup poisons its instruction (the btf
+// package keeps that bit private; applying it to a scratch instruction
+// shows it).
+func isPoison(fx *btf.COREFixup) bool {
+	ins := asm.Instruction{OpCode: asm.OpCode(0x79), Dst: asm.R1, Src: asm.R1} // ldxdw r1, [r1]
+	if err := fx.Apply(&ins); err != nil {
+		return false
+	}
+	return ins.IsBuiltinCall() && ins.Constant == btf.COREBadRelocationSentinel
 }
 
 // applyFixup patches one instruction with a CO-RE fixup through the asm

@@ -213,3 +213,7 @@ func mapRegion(mem *vm.Memory, name string, data []byte) uint64 {
 }
 
 func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
+
+type vmHelper = vm.Helper
+
+func nopHelper(*vm.Exec, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil }

@@ -13,13 +13,6 @@ type image struct {
 	insns  []vm.Insn
 	placed map[*function]int // function -> first instruction in insns
 	order  []*function       // functions in placement order
-	origin []insnOrigin      // for each instruction, where it came from
-}
-
-// insnOrigin maps an image instruction back to its section instruction.
-type insnOrigin struct {
-	sec  *elfSection
-	insn int
 }
 
 // link builds the image of entry program main: it copies main, then
@@ -97,9 +90,6 @@ func (im *image) place(f *function, sec []vm.Insn) int {
 	}
 	at := len(im.insns)
 	im.insns = append(im.insns, sec[f.secOff:f.secOff+f.n]...)
-	for j := 0; j < f.n; j++ {
-		im.origin = append(im.origin, insnOrigin{f.sec, f.secOff + j})
-	}
 	im.placed[f] = at
 	im.order = append(im.order, f)
 	return at

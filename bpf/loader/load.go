@@ -497,14 +497,28 @@ func (ld *loadState) loadProgram(f *function) (*Program, error) {
 		p.Subprogs = append(p.Subprogs, g.name)
 	}
 	// Poisoned CO-RE instructions of this image, in instruction order.
-	var poisonSeq []int
-	for i, o := range im.origin {
-		k, ok := ld.poisoned[poisonKey{o.sec.name, o.insn}]
-		if ok && im.insns[i].Op == opCall && im.insns[i].Imm == PoisonCORE {
-			poisonSeq = append(poisonSeq, k)
-			if len(p.Poisoned) == 0 || p.Poisoned[len(p.Poisoned)-1] != k {
-				p.Poisoned = append(p.Poisoned, k)
+	atPC := map[int]int{}
+	for key, k := range ld.poisoned {
+		for _, g := range im.order {
+			if g.sec.name == key.sec && key.insn >= g.secOff && key.insn < g.secOff+g.n {
+				atPC[im.placed[g]+key.insn-g.secOff] = k
 			}
+		}
+	}
+	for pc, k := range atPC {
+		// A poisoned ld_imm64 became two poisoned calls.
+		orig := ld.spec.secInsns[ld.spec.elf.byName[ld.core[k].Section].idx][ld.core[k].Insn]
+		if _, taken := atPC[pc+1]; !taken && orig.Op == opLdImm64 {
+			atPC[pc+1] = k
+		}
+	}
+	pcs := sortedKeys(atPC)
+	var poisonSeq []int
+	for _, pc := range pcs {
+		k := atPC[pc]
+		poisonSeq = append(poisonSeq, k)
+		if !slices.Contains(p.Poisoned, k) {
+			p.Poisoned = append(p.Poisoned, k)
 		}
 	}
 	// Maps, helpers and kfuncs used.
@@ -743,7 +757,7 @@ func (ld *loadState) ldImm64(src uint8, imm, imm2 int32) (uint64, error) {
 	return 0, fmt.Errorf("unrecognized bpf_ld_imm64 insn")
 }
 
-func sortedKeys(m map[int]bool) []int {
+func sortedKeys[V any](m map[int]V) []int {
 	out := make([]int, 0, len(m))
 	for k := range m {
 		out = append(out, k)

@@ -61,6 +61,9 @@ func Open(raw []byte, opts Options) (s *Spec, err error) {
 		arenaIdx: -1, globalBy: map[string]*Global{}, externBy: map[string]*extern{},
 		relos: map[int]map[int]relocation{},
 	}
+	if ef.byName["maps"] != nil {
+		return nil, errors.New("elf: legacy map definitions in 'maps' section are not supported by libbpf v1.0+")
+	}
 	if ef.byName[".BTF"] == nil {
 		return nil, errors.New("object has no BTF (.BTF section): build it with clang -g")
 	}
