@@ -330,10 +330,12 @@ func (e *Exec) memErr(rs *runState, pc int, addr uint64, size int, want Perm, r 
 	return &Error{Prog: rs.prog.Name, PC: pc, Addr: addr, Msg: msg}
 }
 
-// load reads a little-endian value of size bytes. On an arena fault ok is
-// false: the caller then sets the destination to 0, or leaves it alone when
-// keep is set (the fault fixup of STX-class instructions clears nothing).
-func (e *Exec) load(rs *runState, pc int, addr uint64, size int, keep bool) (v uint64, ok bool, err error) {
+// load reads a little-endian value of size bytes for the instruction before
+// the parked rs.pc. On an arena fault ok is false: the caller then sets the
+// destination to 0, or leaves it alone when keep is set (the fault fixup of
+// STX-class instructions clears nothing).
+func (e *Exec) load(rs *runState, addr uint64, size int, keep bool) (v uint64, ok bool, err error) {
+	pc := rs.pc - 1
 	if b := e.direct(rs, addr, size, PermRead); b != nil {
 		return loadLE(b, size), true, nil
 	}
@@ -347,8 +349,10 @@ func (e *Exec) load(rs *runState, pc int, addr uint64, size int, keep bool) (v u
 	return getLE(b1, b2), true, nil
 }
 
-// store writes a little-endian value of size bytes; an arena fault drops it.
-func (e *Exec) store(rs *runState, pc int, addr uint64, size int, v uint64) error {
+// store writes a little-endian value of size bytes for the instruction
+// before the parked rs.pc; an arena fault drops it.
+func (e *Exec) store(rs *runState, addr uint64, size int, v uint64) error {
+	pc := rs.pc - 1
 	if b := e.direct(rs, addr, size, PermWrite); b != nil {
 		storeLE(b, size, v)
 		return nil
@@ -464,11 +468,12 @@ func putLE(b1, b2 []byte, v uint64) {
 	}
 }
 
-// atomic executes the read-modify-write BPF_ATOMIC instruction at pc on
-// the registers r. 32-bit forms operate on the low halves and zero-extend
+// atomic executes the read-modify-write BPF_ATOMIC instruction before the
+// parked rs.pc on the registers r. 32-bit forms operate on the low halves and zero-extend
 // what they fetch. An arena fault drops the operation and leaves every
 // register unchanged, as the JIT's fault fixup does for STX instructions.
-func (e *Exec) atomic(rs *runState, pc int, r *[16]uint64) error {
+func (e *Exec) atomic(rs *runState, r *[16]uint64) error {
+	pc := rs.pc - 1
 	in := &rs.prog.code[pc]
 	size := 4
 	if in.op == opAtomicDW {

@@ -213,109 +213,151 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			r[in.dst&15] = uint64(uint32(in.imm)) | uint64(uint32(in.aux))<<32
 			pc++
 		case opLdxB:
-			a := r[in.src&15] + uint64(int64(in.off))
+			a, dst := r[in.src&15]+uint64(int64(in.off)), in.dst&15
 			if o := a - sbase; o <= stackBytes-1 {
-				r[in.dst&15] = uint64(stk[o])
+				r[dst] = uint64(stk[o])
 			} else {
 				rs.pc, rs.rem = pc, rem
-				v, ok, lerr := e.load(rs, pc-1, a, 1, false)
+				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+1 <= uint64(len(e.Mem.regions[d>>32].Data)) {
+					r[dst] = rld8(e.Mem.regions[d>>32].Data, uint64(uint32(d)))
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-1 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
+					r[dst] = uint64(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12][a&(PageSize-1)])
+				} else {
+					v, ok, lerr := e.load(rs, a, 1, false)
+					if lerr != nil {
+						return 0, rs.fail(rs.pc, rs.rem, lerr)
+					}
+					if ok {
+						r[(*dinsn)(unsafe.Add(cbase, uintptr(rs.pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = v
+					}
+				}
 				pc, rem = rs.pc, rs.rem
-				if lerr != nil {
-					return 0, rs.fail(pc, rem, lerr)
-				}
-				if ok {
-					r[(*dinsn)(unsafe.Add(cbase, uintptr(pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = v
-				}
 			}
 		case opLdxH:
-			a := r[in.src&15] + uint64(int64(in.off))
+			a, dst := r[in.src&15]+uint64(int64(in.off)), in.dst&15
 			if o := a - sbase; o <= stackBytes-2 {
-				r[in.dst&15] = ld16(stk, o)
+				r[dst] = ld16(stk, o)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				v, ok, lerr := e.load(rs, pc-1, a, 2, false)
+				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+2 <= uint64(len(e.Mem.regions[d>>32].Data)) {
+					r[dst] = rld16(e.Mem.regions[d>>32].Data, uint64(uint32(d)))
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-2 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
+					r[dst] = pld16(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1))
+				} else {
+					v, ok, lerr := e.load(rs, a, 2, false)
+					if lerr != nil {
+						return 0, rs.fail(rs.pc, rs.rem, lerr)
+					}
+					if ok {
+						r[(*dinsn)(unsafe.Add(cbase, uintptr(rs.pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = v
+					}
+				}
 				pc, rem = rs.pc, rs.rem
-				if lerr != nil {
-					return 0, rs.fail(pc, rem, lerr)
-				}
-				if ok {
-					r[(*dinsn)(unsafe.Add(cbase, uintptr(pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = v
-				}
 			}
 		case opLdxW:
-			a := r[in.src&15] + uint64(int64(in.off))
+			a, dst := r[in.src&15]+uint64(int64(in.off)), in.dst&15
 			if o := a - sbase; o <= stackBytes-4 {
-				r[in.dst&15] = ld32(stk, o)
+				r[dst] = ld32(stk, o)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				v, ok, lerr := e.load(rs, pc-1, a, 4, false)
+				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+4 <= uint64(len(e.Mem.regions[d>>32].Data)) {
+					r[dst] = rld32(e.Mem.regions[d>>32].Data, uint64(uint32(d)))
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-4 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
+					r[dst] = pld32(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1))
+				} else {
+					v, ok, lerr := e.load(rs, a, 4, false)
+					if lerr != nil {
+						return 0, rs.fail(rs.pc, rs.rem, lerr)
+					}
+					if ok {
+						r[(*dinsn)(unsafe.Add(cbase, uintptr(rs.pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = v
+					}
+				}
 				pc, rem = rs.pc, rs.rem
-				if lerr != nil {
-					return 0, rs.fail(pc, rem, lerr)
-				}
-				if ok {
-					r[(*dinsn)(unsafe.Add(cbase, uintptr(pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = v
-				}
 			}
 		case opLdxDW:
-			a := r[in.src&15] + uint64(int64(in.off))
+			a, dst := r[in.src&15]+uint64(int64(in.off)), in.dst&15
 			if o := a - sbase; o <= stackBytes-8 {
-				r[in.dst&15] = ld64(stk, o)
+				r[dst] = ld64(stk, o)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				v, ok, lerr := e.load(rs, pc-1, a, 8, false)
+				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+8 <= uint64(len(e.Mem.regions[d>>32].Data)) {
+					r[dst] = rld64(e.Mem.regions[d>>32].Data, uint64(uint32(d)))
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-8 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
+					r[dst] = pld64(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1))
+				} else {
+					v, ok, lerr := e.load(rs, a, 8, false)
+					if lerr != nil {
+						return 0, rs.fail(rs.pc, rs.rem, lerr)
+					}
+					if ok {
+						r[(*dinsn)(unsafe.Add(cbase, uintptr(rs.pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = v
+					}
+				}
 				pc, rem = rs.pc, rs.rem
-				if lerr != nil {
-					return 0, rs.fail(pc, rem, lerr)
-				}
-				if ok {
-					r[(*dinsn)(unsafe.Add(cbase, uintptr(pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = v
-				}
 			}
 		case opLdxsB:
-			a := r[in.src&15] + uint64(int64(in.off))
+			a, dst := r[in.src&15]+uint64(int64(in.off)), in.dst&15
 			if o := a - sbase; o <= stackBytes-1 {
-				r[in.dst&15] = uint64(int8(uint64(stk[o])))
+				r[dst] = uint64(int8(uint64(stk[o])))
 			} else {
 				rs.pc, rs.rem = pc, rem
-				v, ok, lerr := e.load(rs, pc-1, a, 1, false)
+				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+1 <= uint64(len(e.Mem.regions[d>>32].Data)) {
+					r[dst] = uint64(int8(rld8(e.Mem.regions[d>>32].Data, uint64(uint32(d)))))
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-1 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
+					r[dst] = uint64(int8(uint64(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12][a&(PageSize-1)])))
+				} else {
+					v, ok, lerr := e.load(rs, a, 1, false)
+					if lerr != nil {
+						return 0, rs.fail(rs.pc, rs.rem, lerr)
+					}
+					if ok {
+						r[(*dinsn)(unsafe.Add(cbase, uintptr(rs.pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = uint64(int8(v))
+					}
+				}
 				pc, rem = rs.pc, rs.rem
-				if lerr != nil {
-					return 0, rs.fail(pc, rem, lerr)
-				}
-				if ok {
-					r[(*dinsn)(unsafe.Add(cbase, uintptr(pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = uint64(int8(v))
-				}
 			}
 		case opLdxsH:
-			a := r[in.src&15] + uint64(int64(in.off))
+			a, dst := r[in.src&15]+uint64(int64(in.off)), in.dst&15
 			if o := a - sbase; o <= stackBytes-2 {
-				r[in.dst&15] = uint64(int16(ld16(stk, o)))
+				r[dst] = uint64(int16(ld16(stk, o)))
 			} else {
 				rs.pc, rs.rem = pc, rem
-				v, ok, lerr := e.load(rs, pc-1, a, 2, false)
+				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+2 <= uint64(len(e.Mem.regions[d>>32].Data)) {
+					r[dst] = uint64(int16(rld16(e.Mem.regions[d>>32].Data, uint64(uint32(d)))))
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-2 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
+					r[dst] = uint64(int16(pld16(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1))))
+				} else {
+					v, ok, lerr := e.load(rs, a, 2, false)
+					if lerr != nil {
+						return 0, rs.fail(rs.pc, rs.rem, lerr)
+					}
+					if ok {
+						r[(*dinsn)(unsafe.Add(cbase, uintptr(rs.pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = uint64(int16(v))
+					}
+				}
 				pc, rem = rs.pc, rs.rem
-				if lerr != nil {
-					return 0, rs.fail(pc, rem, lerr)
-				}
-				if ok {
-					r[(*dinsn)(unsafe.Add(cbase, uintptr(pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = uint64(int16(v))
-				}
 			}
 		case opLdxsW:
-			a := r[in.src&15] + uint64(int64(in.off))
+			a, dst := r[in.src&15]+uint64(int64(in.off)), in.dst&15
 			if o := a - sbase; o <= stackBytes-4 {
-				r[in.dst&15] = uint64(int32(ld32(stk, o)))
+				r[dst] = uint64(int32(ld32(stk, o)))
 			} else {
 				rs.pc, rs.rem = pc, rem
-				v, ok, lerr := e.load(rs, pc-1, a, 4, false)
+				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+4 <= uint64(len(e.Mem.regions[d>>32].Data)) {
+					r[dst] = uint64(int32(rld32(e.Mem.regions[d>>32].Data, uint64(uint32(d)))))
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-4 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
+					r[dst] = uint64(int32(pld32(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1))))
+				} else {
+					v, ok, lerr := e.load(rs, a, 4, false)
+					if lerr != nil {
+						return 0, rs.fail(rs.pc, rs.rem, lerr)
+					}
+					if ok {
+						r[(*dinsn)(unsafe.Add(cbase, uintptr(rs.pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = uint64(int32(v))
+					}
+				}
 				pc, rem = rs.pc, rs.rem
-				if lerr != nil {
-					return 0, rs.fail(pc, rem, lerr)
-				}
-				if ok {
-					r[(*dinsn)(unsafe.Add(cbase, uintptr(pc-1)*unsafe.Sizeof(dinsn{}))).dst&15] = uint64(int32(v))
-				}
 			}
 		case opStB:
 			a, v := r[in.dst&15]+uint64(int64(in.off)), uint64(int64(in.imm))
@@ -323,11 +365,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				stk[o] = byte(v)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				serr := e.store(rs, pc-1, a, 1, v)
-				pc, rem = rs.pc, rs.rem
-				if serr != nil {
-					return 0, rs.fail(pc, rem, serr)
+				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+1 <= uint64(len(e.Mem.regions[d>>32].Data)) {
+					rst8(e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-1 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
+					ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12][a&(PageSize-1)] = byte(v)
+				} else {
+					if serr := e.store(rs, a, 1, v); serr != nil {
+						return 0, rs.fail(rs.pc, rs.rem, serr)
+					}
 				}
+				pc, rem = rs.pc, rs.rem
 			}
 		case opStxB:
 			a, v := r[in.dst&15]+uint64(int64(in.off)), r[in.src&15]
@@ -335,11 +382,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				stk[o] = byte(v)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				serr := e.store(rs, pc-1, a, 1, v)
-				pc, rem = rs.pc, rs.rem
-				if serr != nil {
-					return 0, rs.fail(pc, rem, serr)
+				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+1 <= uint64(len(e.Mem.regions[d>>32].Data)) {
+					rst8(e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-1 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
+					ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12][a&(PageSize-1)] = byte(v)
+				} else {
+					if serr := e.store(rs, a, 1, v); serr != nil {
+						return 0, rs.fail(rs.pc, rs.rem, serr)
+					}
 				}
+				pc, rem = rs.pc, rs.rem
 			}
 		case opStH:
 			a, v := r[in.dst&15]+uint64(int64(in.off)), uint64(int64(in.imm))
@@ -347,11 +399,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				st16(stk, o, v)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				serr := e.store(rs, pc-1, a, 2, v)
-				pc, rem = rs.pc, rs.rem
-				if serr != nil {
-					return 0, rs.fail(pc, rem, serr)
+				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+2 <= uint64(len(e.Mem.regions[d>>32].Data)) {
+					rst16(e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-2 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
+					pst16(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1), v)
+				} else {
+					if serr := e.store(rs, a, 2, v); serr != nil {
+						return 0, rs.fail(rs.pc, rs.rem, serr)
+					}
 				}
+				pc, rem = rs.pc, rs.rem
 			}
 		case opStxH:
 			a, v := r[in.dst&15]+uint64(int64(in.off)), r[in.src&15]
@@ -359,11 +416,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				st16(stk, o, v)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				serr := e.store(rs, pc-1, a, 2, v)
-				pc, rem = rs.pc, rs.rem
-				if serr != nil {
-					return 0, rs.fail(pc, rem, serr)
+				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+2 <= uint64(len(e.Mem.regions[d>>32].Data)) {
+					rst16(e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-2 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
+					pst16(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1), v)
+				} else {
+					if serr := e.store(rs, a, 2, v); serr != nil {
+						return 0, rs.fail(rs.pc, rs.rem, serr)
+					}
 				}
+				pc, rem = rs.pc, rs.rem
 			}
 		case opStW:
 			a, v := r[in.dst&15]+uint64(int64(in.off)), uint64(int64(in.imm))
@@ -371,11 +433,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				st32(stk, o, v)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				serr := e.store(rs, pc-1, a, 4, v)
-				pc, rem = rs.pc, rs.rem
-				if serr != nil {
-					return 0, rs.fail(pc, rem, serr)
+				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+4 <= uint64(len(e.Mem.regions[d>>32].Data)) {
+					rst32(e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-4 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
+					pst32(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1), v)
+				} else {
+					if serr := e.store(rs, a, 4, v); serr != nil {
+						return 0, rs.fail(rs.pc, rs.rem, serr)
+					}
 				}
+				pc, rem = rs.pc, rs.rem
 			}
 		case opStxW:
 			a, v := r[in.dst&15]+uint64(int64(in.off)), r[in.src&15]
@@ -383,11 +450,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				st32(stk, o, v)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				serr := e.store(rs, pc-1, a, 4, v)
-				pc, rem = rs.pc, rs.rem
-				if serr != nil {
-					return 0, rs.fail(pc, rem, serr)
+				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+4 <= uint64(len(e.Mem.regions[d>>32].Data)) {
+					rst32(e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-4 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
+					pst32(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1), v)
+				} else {
+					if serr := e.store(rs, a, 4, v); serr != nil {
+						return 0, rs.fail(rs.pc, rs.rem, serr)
+					}
 				}
+				pc, rem = rs.pc, rs.rem
 			}
 		case opStDW:
 			a, v := r[in.dst&15]+uint64(int64(in.off)), uint64(int64(in.imm))
@@ -395,11 +467,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				st64(stk, o, v)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				serr := e.store(rs, pc-1, a, 8, v)
-				pc, rem = rs.pc, rs.rem
-				if serr != nil {
-					return 0, rs.fail(pc, rem, serr)
+				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+8 <= uint64(len(e.Mem.regions[d>>32].Data)) {
+					rst64(e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-8 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
+					pst64(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1), v)
+				} else {
+					if serr := e.store(rs, a, 8, v); serr != nil {
+						return 0, rs.fail(rs.pc, rs.rem, serr)
+					}
 				}
+				pc, rem = rs.pc, rs.rem
 			}
 		case opStxDW:
 			a, v := r[in.dst&15]+uint64(int64(in.off)), r[in.src&15]
@@ -407,15 +484,20 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				st64(stk, o, v)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				serr := e.store(rs, pc-1, a, 8, v)
-				pc, rem = rs.pc, rs.rem
-				if serr != nil {
-					return 0, rs.fail(pc, rem, serr)
+				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+8 <= uint64(len(e.Mem.regions[d>>32].Data)) {
+					rst64(e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-8 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
+					pst64(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1), v)
+				} else {
+					if serr := e.store(rs, a, 8, v); serr != nil {
+						return 0, rs.fail(rs.pc, rs.rem, serr)
+					}
 				}
+				pc, rem = rs.pc, rs.rem
 			}
 		case opLoadAcqB:
 			rs.pc, rs.rem = pc, rem
-			v, ok, lerr := e.load(rs, pc-1, r[in.src&15]+uint64(int64(in.off)), 1, true)
+			v, ok, lerr := e.load(rs, r[in.src&15]+uint64(int64(in.off)), 1, true)
 			pc, rem = rs.pc, rs.rem
 			if lerr != nil {
 				return 0, rs.fail(pc, rem, lerr)
@@ -425,14 +507,14 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opStoreRelB:
 			rs.pc, rs.rem = pc, rem
-			serr := e.store(rs, pc-1, r[in.dst&15]+uint64(int64(in.off)), 1, r[in.src&15])
+			serr := e.store(rs, r[in.dst&15]+uint64(int64(in.off)), 1, r[in.src&15])
 			pc, rem = rs.pc, rs.rem
 			if serr != nil {
 				return 0, rs.fail(pc, rem, serr)
 			}
 		case opLoadAcqH:
 			rs.pc, rs.rem = pc, rem
-			v, ok, lerr := e.load(rs, pc-1, r[in.src&15]+uint64(int64(in.off)), 2, true)
+			v, ok, lerr := e.load(rs, r[in.src&15]+uint64(int64(in.off)), 2, true)
 			pc, rem = rs.pc, rs.rem
 			if lerr != nil {
 				return 0, rs.fail(pc, rem, lerr)
@@ -442,14 +524,14 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opStoreRelH:
 			rs.pc, rs.rem = pc, rem
-			serr := e.store(rs, pc-1, r[in.dst&15]+uint64(int64(in.off)), 2, r[in.src&15])
+			serr := e.store(rs, r[in.dst&15]+uint64(int64(in.off)), 2, r[in.src&15])
 			pc, rem = rs.pc, rs.rem
 			if serr != nil {
 				return 0, rs.fail(pc, rem, serr)
 			}
 		case opLoadAcqW:
 			rs.pc, rs.rem = pc, rem
-			v, ok, lerr := e.load(rs, pc-1, r[in.src&15]+uint64(int64(in.off)), 4, true)
+			v, ok, lerr := e.load(rs, r[in.src&15]+uint64(int64(in.off)), 4, true)
 			pc, rem = rs.pc, rs.rem
 			if lerr != nil {
 				return 0, rs.fail(pc, rem, lerr)
@@ -459,14 +541,14 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opStoreRelW:
 			rs.pc, rs.rem = pc, rem
-			serr := e.store(rs, pc-1, r[in.dst&15]+uint64(int64(in.off)), 4, r[in.src&15])
+			serr := e.store(rs, r[in.dst&15]+uint64(int64(in.off)), 4, r[in.src&15])
 			pc, rem = rs.pc, rs.rem
 			if serr != nil {
 				return 0, rs.fail(pc, rem, serr)
 			}
 		case opLoadAcqDW:
 			rs.pc, rs.rem = pc, rem
-			v, ok, lerr := e.load(rs, pc-1, r[in.src&15]+uint64(int64(in.off)), 8, true)
+			v, ok, lerr := e.load(rs, r[in.src&15]+uint64(int64(in.off)), 8, true)
 			pc, rem = rs.pc, rs.rem
 			if lerr != nil {
 				return 0, rs.fail(pc, rem, lerr)
@@ -476,14 +558,14 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opStoreRelDW:
 			rs.pc, rs.rem = pc, rem
-			serr := e.store(rs, pc-1, r[in.dst&15]+uint64(int64(in.off)), 8, r[in.src&15])
+			serr := e.store(rs, r[in.dst&15]+uint64(int64(in.off)), 8, r[in.src&15])
 			pc, rem = rs.pc, rs.rem
 			if serr != nil {
 				return 0, rs.fail(pc, rem, serr)
 			}
 		case opAtomicW, opAtomicDW:
 			rs.pc, rs.rem = pc, rem
-			aerr := e.atomic(rs, pc-1, &r)
+			aerr := e.atomic(rs, &r)
 			pc, rem = rs.pc, rs.rem
 			if aerr != nil {
 				return 0, rs.fail(pc, rem, aerr)

@@ -62,3 +62,64 @@ func storeLE(b []byte, size int, v uint64) {
 		*(*uint64)(p) = v
 	}
 }
+
+// Arena page accessors, the same for a page; callers guarantee
+// o+size <= PageSize.
+
+func pld16(p *[PageSize]byte, o uint64) uint64 {
+	return uint64(*(*uint16)(unsafe.Add(unsafe.Pointer(p), o)))
+}
+
+func pld32(p *[PageSize]byte, o uint64) uint64 {
+	return uint64(*(*uint32)(unsafe.Add(unsafe.Pointer(p), o)))
+}
+
+func pld64(p *[PageSize]byte, o uint64) uint64 {
+	return *(*uint64)(unsafe.Add(unsafe.Pointer(p), o))
+}
+
+func pst16(p *[PageSize]byte, o uint64, v uint64) {
+	*(*uint16)(unsafe.Add(unsafe.Pointer(p), o)) = uint16(v)
+}
+
+func pst32(p *[PageSize]byte, o uint64, v uint64) {
+	*(*uint32)(unsafe.Add(unsafe.Pointer(p), o)) = uint32(v)
+}
+
+func pst64(p *[PageSize]byte, o uint64, v uint64) {
+	*(*uint64)(unsafe.Add(unsafe.Pointer(p), o)) = v
+}
+
+// Region accessors; callers guarantee o+size <= len(b).
+
+func rld8(b []byte, o uint64) uint64 {
+	return uint64(*(*uint8)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), o)))
+}
+
+func rld16(b []byte, o uint64) uint64 {
+	return uint64(*(*uint16)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), o)))
+}
+
+func rld32(b []byte, o uint64) uint64 {
+	return uint64(*(*uint32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), o)))
+}
+
+func rld64(b []byte, o uint64) uint64 {
+	return *(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), o))
+}
+
+func rst8(b []byte, o uint64, v uint64) {
+	*(*uint8)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), o)) = uint8(v)
+}
+
+func rst16(b []byte, o uint64, v uint64) {
+	*(*uint16)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), o)) = uint16(v)
+}
+
+func rst32(b []byte, o uint64, v uint64) {
+	*(*uint32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), o)) = uint32(v)
+}
+
+func rst64(b []byte, o uint64, v uint64) {
+	*(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), o)) = v
+}

@@ -28,3 +28,21 @@ func storeLE(b []byte, size int, v uint64) {
 		v >>= 8
 	}
 }
+
+func pld16(p *[PageSize]byte, o uint64) uint64 { return uint64(binary.LittleEndian.Uint16(p[o:])) }
+func pld32(p *[PageSize]byte, o uint64) uint64 { return uint64(binary.LittleEndian.Uint32(p[o:])) }
+func pld64(p *[PageSize]byte, o uint64) uint64 { return binary.LittleEndian.Uint64(p[o:]) }
+
+func pst16(p *[PageSize]byte, o uint64, v uint64) { binary.LittleEndian.PutUint16(p[o:], uint16(v)) }
+func pst32(p *[PageSize]byte, o uint64, v uint64) { binary.LittleEndian.PutUint32(p[o:], uint32(v)) }
+func pst64(p *[PageSize]byte, o uint64, v uint64) { binary.LittleEndian.PutUint64(p[o:], v) }
+
+func rld8(b []byte, o uint64) uint64  { return uint64(b[o]) }
+func rld16(b []byte, o uint64) uint64 { return uint64(binary.LittleEndian.Uint16(b[o:])) }
+func rld32(b []byte, o uint64) uint64 { return uint64(binary.LittleEndian.Uint32(b[o:])) }
+func rld64(b []byte, o uint64) uint64 { return binary.LittleEndian.Uint64(b[o:]) }
+
+func rst8(b []byte, o uint64, v uint64)  { b[o] = byte(v) }
+func rst16(b []byte, o uint64, v uint64) { binary.LittleEndian.PutUint16(b[o:], uint16(v)) }
+func rst32(b []byte, o uint64, v uint64) { binary.LittleEndian.PutUint32(b[o:], uint32(v)) }
+func rst64(b []byte, o uint64, v uint64) { binary.LittleEndian.PutUint64(b[o:], v) }
