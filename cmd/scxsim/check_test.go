@@ -5,10 +5,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cilium/ebpf/btf"
 
 	"github.com/scxsim/scxsim/bpf/loader"
 )
@@ -149,4 +152,41 @@ func TestCheckFailures(t *testing.T) {
 			t.Errorf("%v: err = %v, want exit %d with %q", tc.args, err, tc.code, tc.want)
 		}
 	}
+}
+
+// BenchmarkLoadLargestExample fully loads the largest example scheduler
+// against the simulated kernel; the reference is parsing its BTF alone.
+func BenchmarkLoadLargestExample(b *testing.B) {
+	paths, _ := filepath.Glob("../../schedulers/*/*.bpf.o")
+	if len(paths) == 0 {
+		b.Skip("no example schedulers")
+	}
+	var raw []byte
+	var name string
+	for _, p := range paths {
+		if r, err := os.ReadFile(p); err == nil && len(r) > len(raw) {
+			raw, name = r, p
+		}
+	}
+	b.Logf("%s: %d bytes", name, len(raw))
+	b.Run("reference-btf-parse", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, _, err := btf.LoadSpecAndExtInfosFromReader(bytes.NewReader(raw)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("load", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			opts, err := simKernelOptions(8, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			obj, err := loader.Load(raw, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			obj.Close()
+		}
+	})
 }
