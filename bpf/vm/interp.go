@@ -990,6 +990,8 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			pc = f.retPC
 			rem -= int64(in.aux - f.retCnt)
 			rs.depth = dd - 1
+		case opInvalid, opFallOff:
+			return 0, rs.fellOff(pc, rem)
 		default:
 			return 0, rs.fellOff(pc, rem)
 		}
