@@ -572,11 +572,14 @@ func (l *loader) decodeLd(i int, in Insn, d dinsn) (dinsn, error) {
 		d.setImm64(uint64(uint32(in.Imm)) | uint64(uint32(hi.Imm))<<32)
 	case PseudoFunc:
 		t := i + int(in.Imm) + 1
-		if hi.Imm != 0 || t < 0 || t >= n {
+		if t < 0 || t >= n {
 			return d, l.errf(i, "call to invalid destination")
 		}
 		d.setImm64(FuncBase + uint64(t))
 	case PseudoMapFD, PseudoMapValue, PseudoBTFID, PseudoMapIdx, PseudoMapIdxValue:
+		if (in.Src == PseudoMapFD || in.Src == PseudoMapIdx) && hi.Imm != 0 {
+			return d, l.errf(i, "unrecognized bpf_ld_imm64 insn")
+		}
 		if l.env.LdImm64 == nil {
 			return d, l.errf(i, "unrecognized bpf_ld_imm64 insn")
 		}

@@ -2,6 +2,7 @@ package vm
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -77,6 +78,37 @@ func TestLoadRejects(t *testing.T) {
 				t.Errorf("got %q at insn %d, want %q at insn %d", ve.Msg, ve.PC, c.msg, c.pc)
 			}
 		})
+	}
+}
+
+// TestLdImm64Pseudo checks the pseudo forms' resolution through Env.LdImm64
+// and the verifier's checks on their second immediate.
+func TestLdImm64Pseudo(t *testing.T) {
+	var got [][3]int32
+	env := &Env{LdImm64: func(src uint8, imm, imm2 int32) (uint64, error) {
+		got = append(got, [3]int32{int32(src), imm, imm2})
+		if imm == 99 {
+			return 0, fmt.Errorf("fd %d is not pointing to valid bpf_map", imm)
+		}
+		return 1 << 40, nil
+	}}
+	if _, err := Load("ok", cat(ldImm64(1, PseudoMapValue, 3, 8), ldImm64(2, PseudoMapIdx, 1, 0), exit()), env); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != [3]int32{PseudoMapValue, 3, 8} || got[1] != [3]int32{PseudoMapIdx, 1, 0} {
+		t.Errorf("resolver saw %v", got)
+	}
+	for _, c := range []struct {
+		prog []Insn
+		msg  string
+	}{
+		{cat(ldImm64(1, PseudoMapFD, 3, 8), exit()), "unrecognized bpf_ld_imm64 insn"},
+		{cat(ldImm64(1, PseudoMapIdx, 3, 1), exit()), "unrecognized bpf_ld_imm64 insn"},
+		{cat(mov64K(0, 0), ldImm64(1, PseudoMapFD, 99, 0), exit()), "insn 1: fd 99 is not pointing to valid bpf_map"},
+	} {
+		if _, err := Load("bad", c.prog, env); err == nil || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("error %v, want %q", err, c.msg)
+		}
 	}
 }
 
