@@ -1,0 +1,42 @@
+// Package sched is scxsim's scheduling core: the part of kernel/sched/core.c
+// that every scheduling class plugs into, plus a weighted-fair class for
+// tasks that are not on sched_ext.
+//
+// Everything is driven by explicit calls from the simulation engine; there
+// are no goroutines and no wall clock. Time comes from Host.Now. The engine
+// owns time: when the core wants a CPU to go through the scheduler (resched
+// IPI), it calls Host.Resched and the engine calls Core.Schedule(cpu) after
+// whatever latency it models; when the core needs a timer it calls
+// Host.ArmTimer and the engine calls the function back at that time.
+//
+// The explicit-call API mirrors the kernel entry points:
+//
+//	Core.NewTask / Core.Fork   copy_process(): sched_fork, class fork hooks,
+//	                           wake_up_new_task()
+//	Core.Wake                  try_to_wake_up()
+//	Core.Block                 the current task sleeps: __schedule(SM_NONE)
+//	Core.Exit                  do_exit() -> final __schedule, task_dead
+//	Core.Yield                 sched_yield()
+//	Core.Tick                  sched_tick()
+//	Core.Schedule              __schedule(SM_PREEMPT) on a pending resched
+//	Core.SetAffinity           __set_cpus_allowed_ptr()
+//	Core.SetNice               set_user_nice()
+//	Core.SetPolicy             sched_setscheduler() (SCHED_NORMAL/BATCH/IDLE/EXT)
+//	Core.SetOnline             CPU hotplug (sched_cpu_activate/deactivate)
+//	Core.MoveCgroup            cgroup migration (cpu controller)
+//
+// Classes are ordered as in the kernel: fair above ext above idle (stop,
+// deadline and RT are not modelled). The ext class is provided by package
+// kernel/scx through the Ext interface.
+//
+// The fair class is vruntime based in the style of CFS: each runnable task
+// accrues vruntime at NICE_0_LOAD/weight per ns of execution, the leftmost
+// (smallest vruntime) task runs next, a waking task is placed no earlier than
+// min_vruntime minus half a latency period, a running task is preempted at
+// tick once it has used its slice (base slice scaled by the number of
+// runnable tasks, as sched_slice() does) and a smaller-vruntime task waits,
+// and a waking task preempts when its vruntime trails the current one's by
+// more than the wakeup granularity. Load is spread by an idle-first
+// select_task_rq, newly-idle pulling and a periodic pull at tick. It is not
+// EEVDF: lag and deadlines are not modelled.
+package sched

@@ -1,0 +1,52 @@
+// Package scx is the sched_ext scheduling class of scxsim: kernel/sched/ext
+// (ext.c, idle.c, cid.c, arena.c) in Go, driving schedulers described by an
+// Ops value (struct sched_ext_ops or struct sched_ext_ops_cid).
+//
+// # API
+//
+//	x := scx.New(core)                // install the class in a sched.Core
+//	sch, err := x.Register(&ops)      // bpf_scx_reg()/bpf_scx_reg_cid() + scx_enable()
+//	x.Unregister(sch)                 // bpf_scx_unreg(): disable (SCX_EXIT_UNREG) and free
+//	sch.ExitInfo()                    // struct scx_exit_info (user_exit_info)
+//	x.Log()                           // the kernel log lines sched_ext printed
+//
+// Ops holds one func field per callback (nil = absent, as NULL in C) and the
+// data members (Name, Flags, TimeoutMS, DispatchMaxBatch, ExitDumpLen,
+// HotplugSeq, CidShardSize) plus Form. In cid-form (FormCid) every cpu
+// argument or return value of an op is a cid: SelectCPU is select_cid,
+// Dispatch/UpdateIdle/DumpCPU/CPUOnline/CPUOffline get cids, SetCmask
+// (a cmask in the scheduler's arena, CmaskArg) replaces SetCPUMask,
+// the Cgroup* fields are the cpuctl_* ops and InitCids runs before Init.
+// Ops.Arenas lists the arena of each member program; a cid-form scheduler
+// needs exactly one (the BPF adapter fills it from prog->aux->arena; Go
+// schedulers list the arena they create with bpf/arena).
+//
+// Registration errors are *Error values carrying the errno and the kernel
+// log line ("sched_ext: cid-form scheduler uses multiple arena maps",
+// "sched_ext: cid-form scheduler must use a BPF arena map", ...). As in the
+// kernel, failures after the scheduler was allocated (ops.init() failing,
+// an invalid flag combination caught by scx_validate_ops()) do not fail
+// Register: the scheduler comes back already disabled with its exit info.
+// The cid-form arena reference is taken before enabling, owned by the
+// scheduler once allocated and dropped on Unregister (or on any failure
+// before allocation).
+//
+// Every scx_bpf_* kfunc is a method of Ext (DsqInsert, DsqInsertVtime,
+// DsqMoveToLocal, DsqMove, KickCPU, KickCid, SelectCPUDfl, PickIdleCPU,
+// CidToCPU, ...; see kfuncs.go). Each checks the calling context with the
+// kernel's kfunc sets and per-op rules (ktypes.KfuncAllowed, the same
+// table scx_kfunc_context_filter() applies at load time) and turns misuse
+// into a scheduler error. ClassifyKfunc and CheckKfunc expose the
+// cpu-only / cid / common classification and the load-time refusal text for
+// the loader.
+//
+// Errors detected at run time (scx_bpf_error(), invalid DSQ ids, invalid
+// cpus or cids, bad dispatches, the watchdog) claim an exit with the
+// kernel's message; the disable work then runs as a zero-delay host timer
+// (the kernel's irq_work/kthread): a dump is taken with the dump ops, every
+// task is moved back to the fair class and exited, ops.exit() gets the exit
+// info. No task is lost.
+//
+// Entity (EntityOf(p)) is p->scx: slice, dsq_vtime, weight, flags, ops
+// state, for the BPF adapter's task_struct mirror.
+package scx

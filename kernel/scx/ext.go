@@ -1,0 +1,335 @@
+package scx
+
+import (
+	"fmt"
+
+	"github.com/scxsim/scxsim/kernel/sched"
+	"github.com/scxsim/scxsim/kernel/topo"
+)
+
+// rqState is struct scx_rq: the ext class's part of a runqueue.
+type rqState struct {
+	rq    *sched.RQ
+	local *DSQ
+	// online is SCX_RQ_ONLINE: the CPU is online as the BPF scheduler sees it.
+	online     bool
+	inDispatch bool
+	inWakeup   bool
+	opsQseq    uint64
+	nrRunning  int
+	// runnable list sentinel (rq->scx.runnable_list).
+	runnable    entity
+	cpuReleased bool
+	kickSync    uint64
+	// ddspDeferred holds tasks direct-dispatched to another CPU's local
+	// DSQ from the enqueue path (rq->scx.ddsp_deferred_locals).
+	ddspDeferred    []*entity
+	reenqLocalFlags uint64
+	reenqPending    bool
+	cpuperfTarget   uint32
+	remoteEnq       uint64
+}
+
+// Ext is the sched_ext class of one simulated machine: the kernel-global
+// sched_ext state (scx_root, enable state, idle masks, cid tables) and the
+// sched.Ext implementation the core calls. All scx_bpf_* kfuncs are methods
+// of Ext.
+type Ext struct {
+	core *sched.Core
+	m    *topo.Machine
+	host sched.Host
+
+	state           EnableState
+	root            *Sched
+	switchingAll    bool
+	switchedAll     bool
+	enabled         bool // __scx_enabled
+	initTaskEnabled bool
+	cidType         bool
+	cids            *topo.CidTable // published cid tables, nil when none
+	hotplugSeq      uint64
+	enableSeq       uint64
+	nrRejected      uint64
+
+	rqs []*rqState
+
+	idle idleState
+
+	// op context: the ops currently running, innermost last.
+	ctx []opCtx
+	// ddspTask is direct_dispatch_task: the task on the enqueue path
+	// (select_cpu/enqueue), ddspSpoiled once it was direct-dispatched.
+	ddspTask    *Task
+	ddspSpoiled bool
+
+	kicks      []kick
+	kickArmed  bool
+	wdInterval uint64 // ns; 0: watchdog off
+	wdStamp    uint64 // jiffies of the last watchdog run
+	wdArmed    bool
+	wdGen      uint64
+
+	// Log holds the kernel log lines sched_ext printed (pr_info/pr_err).
+	log []string
+	// LogSink, when set, also receives each log line.
+	LogSink func(line string)
+
+	nextSchedID  uint64
+	schedDump    *dumpState
+	knownCgroups []*Cgroup
+	kfCache      [2][nrOps][nrKf]uint8
+}
+
+type opCtx struct {
+	op    opID
+	rq    *sched.RQ
+	tasks [2]*Task
+}
+
+type kick struct {
+	sch   *Sched
+	from  int
+	cpu   int
+	flags uint64
+}
+
+// New creates the ext class for core and installs it.
+func New(core *sched.Core) *Ext {
+	x := &Ext{core: core, m: core.Machine(), host: core.Host(), state: Disabled}
+	x.rqs = make([]*rqState, core.NrCPUIDs())
+	for cpu, rq := range core.RQs() {
+		if rq == nil {
+			continue
+		}
+		rs := &rqState{rq: rq, online: rq.Online(), cpuperfTarget: CPUPerfOne}
+		rs.runnable.rnext, rs.runnable.rprev = &rs.runnable, &rs.runnable
+		rs.local = newDSQ(DSQLocal, nil, cpu, x.cpuNode(cpu))
+		rq.Ext = rs
+		x.rqs[cpu] = rs
+	}
+	x.idle.init(x)
+	core.SetExt(x)
+	return x
+}
+
+// Core returns the scheduling core.
+func (x *Ext) Core() *sched.Core { return x.core }
+
+// State returns the enable state (scx_enable_state()).
+func (x *Ext) State() EnableState { return x.state }
+
+// Root returns the loaded scheduler (scx_root), nil if none.
+func (x *Ext) Root() *Sched { return x.root }
+
+// SwitchedAll reports scx_switched_all(): every fair-policy task is on
+// sched_ext (not partial mode).
+func (x *Ext) SwitchedAll() bool { return x.switchedAll }
+
+// Log returns the kernel log lines printed so far.
+func (x *Ext) Log() []string { return append([]string(nil), x.log...) }
+
+// CidTable returns the published cid tables, nil when no scheduler is
+// loaded.
+func (x *Ext) CidTable() *topo.CidTable { return x.cids }
+
+// HotplugSeq returns scx_hotplug_seq.
+func (x *Ext) HotplugSeq() uint64 { return x.hotplugSeq }
+
+func (x *Ext) logf(format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	x.log = append(x.log, line)
+	if x.LogSink != nil {
+		x.LogSink(line)
+	}
+}
+
+func (x *Ext) rqOf(cpu int) *rqState {
+	if cpu < 0 || cpu >= len(x.rqs) {
+		return nil
+	}
+	return x.rqs[cpu]
+}
+
+func rs(rq *sched.RQ) *rqState { return rq.Ext.(*rqState) }
+
+func (x *Ext) cpuNode(cpu int) int {
+	c, ok := x.m.CPU(cpu)
+	if !ok || c.Node < 0 {
+		return 0
+	}
+	return c.Node
+}
+
+func (x *Ext) now() uint64 { return x.host.Now() }
+
+// jiffies converts virtual time to ticks, as the kernel's watchdog counts.
+func (x *Ext) jiffies() uint64 { return x.host.Now() / x.core.TickNS() }
+
+func (x *Ext) msecsToJiffies(ms uint64) uint64 {
+	t := x.core.TickNS()
+	return (ms*1_000_000 + t - 1) / t
+}
+
+func (x *Ext) jiffiesToMsecs(j uint64) uint64 { return j * x.core.TickNS() / 1_000_000 }
+
+// curCPU is smp_processor_id() for kfuncs: the CPU of the innermost op
+// context with a runqueue, else the first online CPU.
+func (x *Ext) curCPU() int {
+	for i := len(x.ctx) - 1; i >= 0; i-- {
+		if x.ctx[i].rq != nil {
+			return x.ctx[i].rq.CPU
+		}
+	}
+	return x.core.Active().First()
+}
+
+func (x *Ext) curOp() opID {
+	if len(x.ctx) == 0 {
+		return opNone
+	}
+	return x.ctx[len(x.ctx)-1].op
+}
+
+// lockedRQ is scx_locked_rq().
+func (x *Ext) lockedRQ() *sched.RQ {
+	if len(x.ctx) == 0 {
+		return nil
+	}
+	return x.ctx[len(x.ctx)-1].rq
+}
+
+// call runs one op with its context recorded, as SCX_CALL_OP*() does. A
+// panic in a Go op is turned into a scheduler error so the simulation
+// keeps its tasks.
+func (x *Ext) call(sch *Sched, op opID, rq *sched.RQ, t0, t1 *Task, fn func()) {
+	x.ctx = append(x.ctx, opCtx{op: op, rq: rq, tasks: [2]*Task{t0, t1}})
+	defer func() {
+		x.ctx = x.ctx[:len(x.ctx)-1]
+		if r := recover(); r != nil {
+			x.scxError(sch, "ops.%s() panicked: %v", sch.opName(op), r)
+		}
+	}()
+	fn()
+}
+
+// cpuArg mirrors scx_cpu_arg(): the number an op receives for cpu.
+func (x *Ext) cpuArg(cpu int) int32 {
+	if x.cidType && x.cids != nil {
+		return int32(x.cids.Cid(cpu))
+	}
+	return int32(cpu)
+}
+
+// cpuRet mirrors scx_cpu_ret(): the cpu for a number an op returned or
+// passed to a kfunc; a cid-form scheduler's invalid cid is an error and -1.
+func (x *Ext) cpuRet(sch *Sched, v int32) int {
+	if !x.cidType || x.cids == nil {
+		return int(v)
+	}
+	if err := x.cids.CidValid(int(v)); err != nil {
+		x.scxError(sch, "%s", err.Error())
+		return -1
+	}
+	return x.cids.CPU(int(v))
+}
+
+// cpuValid mirrors scx_cpu_valid().
+func (x *Ext) cpuValid(sch *Sched, cpu int, where string) bool {
+	if cpu >= 0 && cpu < len(x.rqs) && x.rqs[cpu] != nil {
+		return true
+	}
+	if where != "" {
+		x.scxError(sch, "invalid CPU %d %s", cpu, where)
+	} else {
+		x.scxError(sch, "invalid CPU %d", cpu)
+	}
+	return false
+}
+
+// rqOnline mirrors scx_rq_online().
+func (x *Ext) rqOnline(r *rqState) bool { return r.online && r.rq.Online() }
+
+// --- sched.Ext: hooks core.c calls -------------------------------------
+
+// Name implements sched.Class.
+func (x *Ext) Name() string { return "ext" }
+
+// Enabled mirrors scx_enabled().
+func (x *Ext) Enabled() bool { return x.enabled }
+
+// ShouldSCX mirrors task_should_scx().
+func (x *Ext) ShouldSCX(pol sched.Policy) bool {
+	if !x.enabled || x.state == Disabling {
+		return false
+	}
+	if x.switchingAll {
+		return true
+	}
+	return pol == sched.PolicyExt
+}
+
+// Tick mirrors scx_tick(): the watchdog must have checked in.
+func (x *Ext) Tick(rq *sched.RQ) {
+	if !x.enabled || x.root == nil {
+		return
+	}
+	sch := x.root
+	j := x.jiffies()
+	if j > x.wdStamp+sch.watchdogTimeout {
+		d := x.jiffiesToMsecs(j - x.wdStamp)
+		x.scxExit(sch, ExitErrorStall, 0, rq.CPU, "watchdog failed to check in for %d.%03ds", d/1000, d%1000)
+	}
+}
+
+// Hotplug mirrors handle_hotplug().
+func (x *Ext) Hotplug(rq *sched.RQ, online bool) {
+	x.hotplugSeq++
+	sch := x.root
+	if sch == nil {
+		return
+	}
+	if x.enabled {
+		x.idle.updateTopology()
+	}
+	arg := int32(rq.CPU)
+	if x.cidType && x.cids != nil {
+		arg = int32(x.cids.Cid(rq.CPU))
+	}
+	switch {
+	case online && sch.has(opCPUOnline):
+		x.call(sch, opCPUOnline, nil, nil, nil, func() { sch.ops.CPUOnline(arg) })
+	case !online && sch.has(opCPUOffline):
+		x.call(sch, opCPUOffline, nil, nil, nil, func() { sch.ops.CPUOffline(arg) })
+	default:
+		what := "offline"
+		if online {
+			what = "online"
+		}
+		x.scxExit(sch, ExitUnregKern, int64(ECodeActRestart|ECodeRsnHotplug), rq.CPU,
+			"cpu %d going %s, exiting scheduler", rq.CPU, what)
+	}
+}
+
+// RQOnline mirrors rq_online_scx().
+func (x *Ext) RQOnline(rq *sched.RQ) { rs(rq).online = true }
+
+// RQOffline mirrors rq_offline_scx().
+func (x *Ext) RQOffline(rq *sched.RQ) { rs(rq).online = false }
+
+// SwitchClass mirrors switch_class(): ops.cpu_release() once when a higher
+// class takes the CPU.
+func (x *Ext) SwitchClass(rq *sched.RQ, next *Task) {
+	sch := x.root
+	if sch == nil || sch.ops.Flags&OpsHasCPUPreempt == 0 {
+		return
+	}
+	r := rs(rq)
+	if r.cpuReleased {
+		return
+	}
+	if sch.ops.CPURelease != nil {
+		args := CPUReleaseArgs{Reason: CPUPreemptUnknown, Task: next}
+		x.call(sch, opCPURelease, rq, nil, nil, func() { sch.ops.CPURelease(int32(rq.CPU), args) })
+	}
+	r.cpuReleased = true
+}
