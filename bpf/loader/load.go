@@ -572,12 +572,34 @@ func (ld *loadState) loadProgram(f *function) (*Program, error) {
 	}
 	if arenaMap != nil {
 		vp.Arena = arenaMap.ArenaMap.VM()
+	} else if pc := firstAddrSpaceCast(im.insns); pc >= 0 {
+		// The verifier ties an arena to a program only through an
+		// instruction naming the arena map (check_alu_op()).
+		return nil, &vm.Error{Prog: f.name, PC: pc, Msg: "addr_space_cast insn can only be used in a program that has an associated arena"}
 	}
 	p.VM = vp
 	for _, m := range p.Maps {
 		m.get()
 	}
 	return p, nil
+}
+
+// opAddrSpaceCast is BPF_ALU64 | BPF_MOV | BPF_X; with off
+// BPF_ADDR_SPACE_CAST (1) it is addr_space_cast.
+const opAddrSpaceCast = 0xbf
+
+// firstAddrSpaceCast returns the index of the first addr_space_cast in
+// insns, or -1.
+func firstAddrSpaceCast(insns []vm.Insn) int {
+	for i := 0; i < len(insns); i++ {
+		if insns[i].Op == opAddrSpaceCast && insns[i].Off == 1 {
+			return i
+		}
+		if insns[i].Op == opLdImm64 {
+			i++
+		}
+	}
+	return -1
 }
 
 // checkCalls rejects calls to helpers and kfuncs the target kernel does not
