@@ -477,3 +477,13 @@ func TestArenaFaultFromBPF(t *testing.T) {
 		})
 	}
 }
+
+// An addr_space_cast in a program with no instruction naming the arena map
+// fails the load in the verifier's words, instead of faulting at run time.
+func TestArenaCastNeedsAssociatedArena(t *testing.T) {
+	_, err := tryLoad(t, "arena_unassociated.bpf.o")
+	const want = "prog load_through_int: insn 3: addr_space_cast insn can only be used in a program that has an associated arena"
+	if err == nil || err.Error() != want {
+		t.Fatalf("load: %v, want %q", err, want)
+	}
+}

@@ -36,6 +36,16 @@ const nCPU = 4
 // program's type, as the simulated kernel does.
 func load(t *testing.T, name string) *env {
 	t.Helper()
+	ev, err := tryLoad(t, name)
+	if err != nil {
+		t.Fatalf("load %s: %v", name, err)
+	}
+	return ev
+}
+
+// tryLoad is load returning the loader's error.
+func tryLoad(t *testing.T, name string) (*env, error) {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +92,7 @@ func load(t *testing.T, name string) *env {
 		Memory:        mem,
 	})
 	if err != nil {
-		t.Fatalf("load %s: %v", name, err)
+		return nil, err
 	}
 	t.Cleanup(obj.Close)
 	ev.obj = obj
@@ -93,7 +103,7 @@ func load(t *testing.T, name string) *env {
 	ev.kern = helpers.NewFakeKernel(mem, nCPU, helpers.Options{Seed: 1})
 	ev.exec = ev.kern.Exec(0)
 	ev.exec.Stream = ev.streams.Sink
-	return ev
+	return ev, nil
 }
 
 // run runs entry program name with a NULL context and returns r0.
