@@ -604,7 +604,8 @@ func (c *Core) schedule(rq *RQ, preempt bool) {
 	}
 	// An offline CPU keeps nothing: its running task leaves with it.
 	var pushPrev bool
-	if !rq.online && prev != rq.idle && prev.onRQ {
+	if prev != rq.idle && prev.onRQ && (!rq.online || (prev.pendingMigration && !prev.cpus.Test(rq.CPU))) {
+		prev.pendingMigration = false
 		prev.migrating = true
 		c.deactivateTask(rq, prev, DequeueNoClock|DequeueMigrating)
 		prev.migrating = false
@@ -632,12 +633,6 @@ func (c *Core) schedule(rq *RQ, preempt bool) {
 	}
 	if pushPrev {
 		c.pushAway(prev)
-	}
-	if prev.pendingMigration && prev != rq.curr {
-		prev.pendingMigration = false
-		if prev.onRQ && !prev.cpus.Test(prev.cpu) {
-			c.migrateQueued(prev)
-		}
 	}
 }
 
@@ -703,7 +698,10 @@ func (c *Core) finishDead(p *Task) {
 
 // pushAway re-activates a task taken off an offline CPU on a fallback CPU.
 func (c *Core) pushAway(p *Task) {
-	dst := c.selectFallbackRQ(p.cpu, p)
+	dst := c.distribute(p)
+	if dst < 0 {
+		dst = c.selectFallbackRQ(p.cpu, p)
+	}
 	c.setTaskCPU(p, dst)
 	drq := c.rqs[dst]
 	drq.UpdateClock()
@@ -1116,3 +1114,6 @@ func (c *Core) ClassAbove(a, b Class) bool { return c.classAbove(a, b) }
 // SetExecStart sets the time p's execution is charged from (a class's
 // set_next_task does this).
 func (p *Task) SetExecStart(t uint64) { p.execStart = t }
+
+// ExecStart returns when p's current execution was last charged from.
+func (p *Task) ExecStart() uint64 { return p.execStart }
