@@ -60,6 +60,7 @@ type frame struct {
 
 // runState is the state of one (possibly nested) Run.
 type runState struct {
+	e         *Exec
 	prog      *Program
 	stack     *[stackBytes]byte
 	stackBase uint64
@@ -86,7 +87,7 @@ func (e *Exec) newRunState(level int) *runState {
 		name = fmt.Sprintf("stack#%d", level)
 	}
 	_, base := e.Mem.Map(name, st[:], PermRW)
-	return &runState{stack: st, stackBase: base}
+	return &runState{e: e, stack: st, stackBase: base}
 }
 
 // Run executes p with r1..r5 = args and returns r0. It may be called from

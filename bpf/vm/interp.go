@@ -6,16 +6,21 @@ import (
 )
 
 // interp runs the program of rs from pc until the frame at depth base
-// exits. r1..r5 start as args and r10 points at the top of frame base.
+// exits. r1..r5 start as args and r10 points at the top of frame base. The
+// loop reaches e through rs.e (see below); interp stays a method all the
+// same because, measured, the compiler then keeps rs in a register the
+// dispatch leaves alone.
 //
 // This is the hot loop, shaped for Go's compiler:
 //   - registers live in a local array indexed with &15, so no bounds checks;
 //   - instructions are fetched through an unsafe pointer: Load guarantees
 //     every reachable pc is inside the code (jump targets are checked, the
 //     last instruction cannot fall through and a sentinel ends the code);
-//   - only pc and rem are carried around the loop; anything that calls out
-//     parks them in rs first, so the compiler need not spill them on the
-//     fast paths;
+//   - only pc, rem and the code pointer are carried around the loop; the
+//     Exec, the stack and everything else are reached through rs, which
+//     keeps the register allocator from shuffling values at every
+//     instruction; anything that calls out parks pc and rem in rs first, so
+//     the compiler need not spill them on the fast paths;
 //   - instructions are not counted one by one. With icount[i] the number of
 //     instructions before slot i, the executed count is S = limit - rem +
 //     icount[pc]; straight-line execution keeps rem constant and a taken
@@ -28,8 +33,6 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 	r[1], r[2], r[3], r[4], r[5] = args[0], args[1], args[2], args[3], args[4]
 	r[10] = rs.stackBase + stackBytes - uint64(base)*StackSize
 	cbase := unsafe.Pointer(unsafe.SliceData(rs.prog.code))
-	stk := rs.stack
-	sbase := rs.stackBase
 	rem := int64(rs.limit) - int64(rs.steps) + int64(rs.prog.icount[pc])
 	for {
 		in := (*dinsn)(unsafe.Add(cbase, uintptr(pc)*unsafe.Sizeof(dinsn{})))
@@ -214,16 +217,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			pc++
 		case opLdxB:
 			a, dst := r[in.src&15]+uint64(int64(in.off)), in.dst&15
-			if o := a - sbase; o <= stackBytes-1 {
-				r[dst] = uint64(stk[o])
+			if o := a - rs.stackBase; o <= stackBytes-1 {
+				r[dst] = uint64(rs.stack[o])
 			} else {
 				rs.pc, rs.rem = pc, rem
-				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+1 <= uint64(len(e.Mem.regions[d>>32].Data)) {
-					r[dst] = rld8(e.Mem.regions[d>>32].Data, uint64(uint32(d)))
+				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+1 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
+					r[dst] = rld8(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)))
 				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-1 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
 					r[dst] = uint64(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12][a&(PageSize-1)])
 				} else {
-					v, ok, lerr := e.load(rs, a, 1, false)
+					v, ok, lerr := rs.e.load(rs, a, 1, false)
 					if lerr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, lerr)
 					}
@@ -235,16 +238,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opLdxH:
 			a, dst := r[in.src&15]+uint64(int64(in.off)), in.dst&15
-			if o := a - sbase; o <= stackBytes-2 {
-				r[dst] = ld16(stk, o)
+			if o := a - rs.stackBase; o <= stackBytes-2 {
+				r[dst] = ld16(rs.stack, o)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+2 <= uint64(len(e.Mem.regions[d>>32].Data)) {
-					r[dst] = rld16(e.Mem.regions[d>>32].Data, uint64(uint32(d)))
+				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+2 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
+					r[dst] = rld16(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)))
 				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-2 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
 					r[dst] = pld16(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1))
 				} else {
-					v, ok, lerr := e.load(rs, a, 2, false)
+					v, ok, lerr := rs.e.load(rs, a, 2, false)
 					if lerr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, lerr)
 					}
@@ -256,16 +259,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opLdxW:
 			a, dst := r[in.src&15]+uint64(int64(in.off)), in.dst&15
-			if o := a - sbase; o <= stackBytes-4 {
-				r[dst] = ld32(stk, o)
+			if o := a - rs.stackBase; o <= stackBytes-4 {
+				r[dst] = ld32(rs.stack, o)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+4 <= uint64(len(e.Mem.regions[d>>32].Data)) {
-					r[dst] = rld32(e.Mem.regions[d>>32].Data, uint64(uint32(d)))
+				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+4 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
+					r[dst] = rld32(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)))
 				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-4 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
 					r[dst] = pld32(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1))
 				} else {
-					v, ok, lerr := e.load(rs, a, 4, false)
+					v, ok, lerr := rs.e.load(rs, a, 4, false)
 					if lerr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, lerr)
 					}
@@ -277,16 +280,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opLdxDW:
 			a, dst := r[in.src&15]+uint64(int64(in.off)), in.dst&15
-			if o := a - sbase; o <= stackBytes-8 {
-				r[dst] = ld64(stk, o)
+			if o := a - rs.stackBase; o <= stackBytes-8 {
+				r[dst] = ld64(rs.stack, o)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+8 <= uint64(len(e.Mem.regions[d>>32].Data)) {
-					r[dst] = rld64(e.Mem.regions[d>>32].Data, uint64(uint32(d)))
+				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+8 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
+					r[dst] = rld64(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)))
 				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-8 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
 					r[dst] = pld64(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1))
 				} else {
-					v, ok, lerr := e.load(rs, a, 8, false)
+					v, ok, lerr := rs.e.load(rs, a, 8, false)
 					if lerr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, lerr)
 					}
@@ -298,16 +301,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opLdxsB:
 			a, dst := r[in.src&15]+uint64(int64(in.off)), in.dst&15
-			if o := a - sbase; o <= stackBytes-1 {
-				r[dst] = uint64(int8(uint64(stk[o])))
+			if o := a - rs.stackBase; o <= stackBytes-1 {
+				r[dst] = uint64(int8(uint64(rs.stack[o])))
 			} else {
 				rs.pc, rs.rem = pc, rem
-				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+1 <= uint64(len(e.Mem.regions[d>>32].Data)) {
-					r[dst] = uint64(int8(rld8(e.Mem.regions[d>>32].Data, uint64(uint32(d)))))
+				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+1 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
+					r[dst] = uint64(int8(rld8(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)))))
 				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-1 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
 					r[dst] = uint64(int8(uint64(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12][a&(PageSize-1)])))
 				} else {
-					v, ok, lerr := e.load(rs, a, 1, false)
+					v, ok, lerr := rs.e.load(rs, a, 1, false)
 					if lerr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, lerr)
 					}
@@ -319,16 +322,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opLdxsH:
 			a, dst := r[in.src&15]+uint64(int64(in.off)), in.dst&15
-			if o := a - sbase; o <= stackBytes-2 {
-				r[dst] = uint64(int16(ld16(stk, o)))
+			if o := a - rs.stackBase; o <= stackBytes-2 {
+				r[dst] = uint64(int16(ld16(rs.stack, o)))
 			} else {
 				rs.pc, rs.rem = pc, rem
-				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+2 <= uint64(len(e.Mem.regions[d>>32].Data)) {
-					r[dst] = uint64(int16(rld16(e.Mem.regions[d>>32].Data, uint64(uint32(d)))))
+				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+2 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
+					r[dst] = uint64(int16(rld16(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)))))
 				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-2 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
 					r[dst] = uint64(int16(pld16(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1))))
 				} else {
-					v, ok, lerr := e.load(rs, a, 2, false)
+					v, ok, lerr := rs.e.load(rs, a, 2, false)
 					if lerr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, lerr)
 					}
@@ -340,16 +343,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opLdxsW:
 			a, dst := r[in.src&15]+uint64(int64(in.off)), in.dst&15
-			if o := a - sbase; o <= stackBytes-4 {
-				r[dst] = uint64(int32(ld32(stk, o)))
+			if o := a - rs.stackBase; o <= stackBytes-4 {
+				r[dst] = uint64(int32(ld32(rs.stack, o)))
 			} else {
 				rs.pc, rs.rem = pc, rem
-				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+4 <= uint64(len(e.Mem.regions[d>>32].Data)) {
-					r[dst] = uint64(int32(rld32(e.Mem.regions[d>>32].Data, uint64(uint32(d)))))
+				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+4 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
+					r[dst] = uint64(int32(rld32(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)))))
 				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-4 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
 					r[dst] = uint64(int32(pld32(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1))))
 				} else {
-					v, ok, lerr := e.load(rs, a, 4, false)
+					v, ok, lerr := rs.e.load(rs, a, 4, false)
 					if lerr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, lerr)
 					}
@@ -361,16 +364,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opStB:
 			a, v := r[in.dst&15]+uint64(int64(in.off)), uint64(int64(in.imm))
-			if o := a - sbase; o <= stackBytes-1 {
-				stk[o] = byte(v)
+			if o := a - rs.stackBase; o <= stackBytes-1 {
+				rs.stack[o] = byte(v)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+1 <= uint64(len(e.Mem.regions[d>>32].Data)) {
-					rst8(e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
+				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+1 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
+					rst8(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
 				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-1 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
 					ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12][a&(PageSize-1)] = byte(v)
 				} else {
-					if serr := e.store(rs, a, 1, v); serr != nil {
+					if serr := rs.e.store(rs, a, 1, v); serr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, serr)
 					}
 				}
@@ -378,16 +381,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opStxB:
 			a, v := r[in.dst&15]+uint64(int64(in.off)), r[in.src&15]
-			if o := a - sbase; o <= stackBytes-1 {
-				stk[o] = byte(v)
+			if o := a - rs.stackBase; o <= stackBytes-1 {
+				rs.stack[o] = byte(v)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+1 <= uint64(len(e.Mem.regions[d>>32].Data)) {
-					rst8(e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
+				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+1 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
+					rst8(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
 				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-1 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
 					ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12][a&(PageSize-1)] = byte(v)
 				} else {
-					if serr := e.store(rs, a, 1, v); serr != nil {
+					if serr := rs.e.store(rs, a, 1, v); serr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, serr)
 					}
 				}
@@ -395,16 +398,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opStH:
 			a, v := r[in.dst&15]+uint64(int64(in.off)), uint64(int64(in.imm))
-			if o := a - sbase; o <= stackBytes-2 {
-				st16(stk, o, v)
+			if o := a - rs.stackBase; o <= stackBytes-2 {
+				st16(rs.stack, o, v)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+2 <= uint64(len(e.Mem.regions[d>>32].Data)) {
-					rst16(e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
+				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+2 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
+					rst16(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
 				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-2 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
 					pst16(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1), v)
 				} else {
-					if serr := e.store(rs, a, 2, v); serr != nil {
+					if serr := rs.e.store(rs, a, 2, v); serr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, serr)
 					}
 				}
@@ -412,16 +415,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opStxH:
 			a, v := r[in.dst&15]+uint64(int64(in.off)), r[in.src&15]
-			if o := a - sbase; o <= stackBytes-2 {
-				st16(stk, o, v)
+			if o := a - rs.stackBase; o <= stackBytes-2 {
+				st16(rs.stack, o, v)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+2 <= uint64(len(e.Mem.regions[d>>32].Data)) {
-					rst16(e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
+				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+2 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
+					rst16(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
 				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-2 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
 					pst16(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1), v)
 				} else {
-					if serr := e.store(rs, a, 2, v); serr != nil {
+					if serr := rs.e.store(rs, a, 2, v); serr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, serr)
 					}
 				}
@@ -429,16 +432,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opStW:
 			a, v := r[in.dst&15]+uint64(int64(in.off)), uint64(int64(in.imm))
-			if o := a - sbase; o <= stackBytes-4 {
-				st32(stk, o, v)
+			if o := a - rs.stackBase; o <= stackBytes-4 {
+				st32(rs.stack, o, v)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+4 <= uint64(len(e.Mem.regions[d>>32].Data)) {
-					rst32(e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
+				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+4 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
+					rst32(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
 				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-4 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
 					pst32(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1), v)
 				} else {
-					if serr := e.store(rs, a, 4, v); serr != nil {
+					if serr := rs.e.store(rs, a, 4, v); serr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, serr)
 					}
 				}
@@ -446,16 +449,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opStxW:
 			a, v := r[in.dst&15]+uint64(int64(in.off)), r[in.src&15]
-			if o := a - sbase; o <= stackBytes-4 {
-				st32(stk, o, v)
+			if o := a - rs.stackBase; o <= stackBytes-4 {
+				st32(rs.stack, o, v)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+4 <= uint64(len(e.Mem.regions[d>>32].Data)) {
-					rst32(e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
+				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+4 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
+					rst32(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
 				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-4 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
 					pst32(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1), v)
 				} else {
-					if serr := e.store(rs, a, 4, v); serr != nil {
+					if serr := rs.e.store(rs, a, 4, v); serr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, serr)
 					}
 				}
@@ -463,16 +466,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opStDW:
 			a, v := r[in.dst&15]+uint64(int64(in.off)), uint64(int64(in.imm))
-			if o := a - sbase; o <= stackBytes-8 {
-				st64(stk, o, v)
+			if o := a - rs.stackBase; o <= stackBytes-8 {
+				st64(rs.stack, o, v)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+8 <= uint64(len(e.Mem.regions[d>>32].Data)) {
-					rst64(e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
+				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+8 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
+					rst64(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
 				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-8 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
 					pst64(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1), v)
 				} else {
-					if serr := e.store(rs, a, 8, v); serr != nil {
+					if serr := rs.e.store(rs, a, 8, v); serr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, serr)
 					}
 				}
@@ -480,16 +483,16 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opStxDW:
 			a, v := r[in.dst&15]+uint64(int64(in.off)), r[in.src&15]
-			if o := a - sbase; o <= stackBytes-8 {
-				st64(stk, o, v)
+			if o := a - rs.stackBase; o <= stackBytes-8 {
+				st64(rs.stack, o, v)
 			} else {
 				rs.pc, rs.rem = pc, rem
-				if d := a - RegionBase; d>>32 < uint64(len(e.Mem.regions)) && e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+8 <= uint64(len(e.Mem.regions[d>>32].Data)) {
-					rst64(e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
+				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+8 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
+					rst64(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
 				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-8 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
 					pst64(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1), v)
 				} else {
-					if serr := e.store(rs, a, 8, v); serr != nil {
+					if serr := rs.e.store(rs, a, 8, v); serr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, serr)
 					}
 				}
@@ -497,7 +500,7 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opLoadAcqB:
 			rs.pc, rs.rem = pc, rem
-			v, ok, lerr := e.load(rs, r[in.src&15]+uint64(int64(in.off)), 1, true)
+			v, ok, lerr := rs.e.load(rs, r[in.src&15]+uint64(int64(in.off)), 1, true)
 			pc, rem = rs.pc, rs.rem
 			if lerr != nil {
 				return 0, rs.fail(pc, rem, lerr)
@@ -507,14 +510,14 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opStoreRelB:
 			rs.pc, rs.rem = pc, rem
-			serr := e.store(rs, r[in.dst&15]+uint64(int64(in.off)), 1, r[in.src&15])
+			serr := rs.e.store(rs, r[in.dst&15]+uint64(int64(in.off)), 1, r[in.src&15])
 			pc, rem = rs.pc, rs.rem
 			if serr != nil {
 				return 0, rs.fail(pc, rem, serr)
 			}
 		case opLoadAcqH:
 			rs.pc, rs.rem = pc, rem
-			v, ok, lerr := e.load(rs, r[in.src&15]+uint64(int64(in.off)), 2, true)
+			v, ok, lerr := rs.e.load(rs, r[in.src&15]+uint64(int64(in.off)), 2, true)
 			pc, rem = rs.pc, rs.rem
 			if lerr != nil {
 				return 0, rs.fail(pc, rem, lerr)
@@ -524,14 +527,14 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opStoreRelH:
 			rs.pc, rs.rem = pc, rem
-			serr := e.store(rs, r[in.dst&15]+uint64(int64(in.off)), 2, r[in.src&15])
+			serr := rs.e.store(rs, r[in.dst&15]+uint64(int64(in.off)), 2, r[in.src&15])
 			pc, rem = rs.pc, rs.rem
 			if serr != nil {
 				return 0, rs.fail(pc, rem, serr)
 			}
 		case opLoadAcqW:
 			rs.pc, rs.rem = pc, rem
-			v, ok, lerr := e.load(rs, r[in.src&15]+uint64(int64(in.off)), 4, true)
+			v, ok, lerr := rs.e.load(rs, r[in.src&15]+uint64(int64(in.off)), 4, true)
 			pc, rem = rs.pc, rs.rem
 			if lerr != nil {
 				return 0, rs.fail(pc, rem, lerr)
@@ -541,14 +544,14 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opStoreRelW:
 			rs.pc, rs.rem = pc, rem
-			serr := e.store(rs, r[in.dst&15]+uint64(int64(in.off)), 4, r[in.src&15])
+			serr := rs.e.store(rs, r[in.dst&15]+uint64(int64(in.off)), 4, r[in.src&15])
 			pc, rem = rs.pc, rs.rem
 			if serr != nil {
 				return 0, rs.fail(pc, rem, serr)
 			}
 		case opLoadAcqDW:
 			rs.pc, rs.rem = pc, rem
-			v, ok, lerr := e.load(rs, r[in.src&15]+uint64(int64(in.off)), 8, true)
+			v, ok, lerr := rs.e.load(rs, r[in.src&15]+uint64(int64(in.off)), 8, true)
 			pc, rem = rs.pc, rs.rem
 			if lerr != nil {
 				return 0, rs.fail(pc, rem, lerr)
@@ -558,14 +561,14 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			}
 		case opStoreRelDW:
 			rs.pc, rs.rem = pc, rem
-			serr := e.store(rs, r[in.dst&15]+uint64(int64(in.off)), 8, r[in.src&15])
+			serr := rs.e.store(rs, r[in.dst&15]+uint64(int64(in.off)), 8, r[in.src&15])
 			pc, rem = rs.pc, rs.rem
 			if serr != nil {
 				return 0, rs.fail(pc, rem, serr)
 			}
 		case opAtomicW, opAtomicDW:
 			rs.pc, rs.rem = pc, rem
-			aerr := e.atomic(rs, &r)
+			aerr := rs.e.atomic(rs, &r)
 			pc, rem = rs.pc, rs.rem
 			if aerr != nil {
 				return 0, rs.fail(pc, rem, aerr)
@@ -951,7 +954,7 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 		case opCall:
 			rs.pc, rs.rem = pc, rem
 			rs.steps = uint64(int64(rs.limit) - rem + int64(in.aux))
-			v, herr := rs.prog.funcs[uint32(in.imm)](e, r[1], r[2], r[3], r[4], r[5])
+			v, herr := rs.prog.funcs[uint32(in.imm)](rs.e, r[1], r[2], r[3], r[4], r[5])
 			pc = rs.pc
 			rem = int64(rs.limit) - int64(rs.steps) + int64(rs.prog.icount[pc])
 			if herr != nil {
@@ -973,7 +976,7 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 			f.mayGoto = maxLoops
 			f.mark = uint64(int64(rs.limit) - rem + int64(in.aux))
 			rs.depth = nd
-			r[10] = sbase + stackBytes - uint64(nd)*StackSize
+			r[10] = rs.stackBase + stackBytes - uint64(nd)*StackSize
 			pc = int(in.off)
 			rem -= int64(in.aux - in.imm)
 			if rem < 0 {
