@@ -121,7 +121,7 @@ func (x *Ext) rqOwnedPostEnq(sch *Sched, r *rqState, dsq *DSQ, p *Task, enqFlags
 	x.callTaskDequeue(sch, r, p, 0)
 	rq := r.rq
 	curr := rq.Curr()
-	if curr.IsIdleTask() {
+	if curr.IsIdleTask() || r.nextIdle {
 		x.core.ReschedCurr(rq)
 	}
 	if r.inDispatch {
@@ -759,6 +759,7 @@ func (x *Ext) PickTask(rq *sched.RQ) *Task {
 // SetNext mirrors set_next_task_scx().
 func (x *Ext) SetNext(rq *sched.RQ, p *Task, first bool) {
 	r := rs(rq)
+	r.nextIdle = false
 	e := ent(p)
 	sch := e.sch
 	if e.flags&TaskQueued != 0 {
@@ -778,6 +779,7 @@ func (x *Ext) PutPrev(rq *sched.RQ, p *Task, next *Task) {
 	e := ent(p)
 	sch := e.sch
 	r.kickSync++
+	r.nextIdle = next != nil && next.IsIdleTask()
 	x.UpdateCurr(rq)
 	if sch.has(opStopping) && e.flags&TaskQueued != 0 {
 		x.call(sch, opStopping, rq, p, nil, func() { sch.ops.Stopping(p, true) })

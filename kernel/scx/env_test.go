@@ -4,10 +4,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scxsim/scxsim/kernel/scx"
-	"github.com/scxsim/scxsim/kernel/scx/goscheds"
 	"github.com/scxsim/scxsim/kernel/sched"
 	"github.com/scxsim/scxsim/kernel/sched/schedtest"
+	"github.com/scxsim/scxsim/kernel/scx"
+	"github.com/scxsim/scxsim/kernel/scx/goscheds"
 	"github.com/scxsim/scxsim/kernel/topo"
 )
 

@@ -28,6 +28,8 @@ type rqState struct {
 	reenqPending    bool
 	cpuperfTarget   uint32
 	remoteEnq       uint64
+	// nextIdle: the CPU is switching to idle (rq->next_class is idle).
+	nextIdle bool
 }
 
 // Ext is the sched_ext class of one simulated machine: the kernel-global
