@@ -64,8 +64,7 @@ func (x *Ext) dispatchEnqueue(sch *Sched, r *rqState, dsq *DSQ, p *Task, slice, 
 			dsq.priq = &treap{rng: dsq.ID}
 		}
 		e.onPriq = true
-		e.pn = tnode{e: e, vtime: e.DsqVtime, ord: uint64(dsq.seq) + 1, prio: dsq.priq.rand()}
-		e.pn.ord = dsq.ordNext()
+		e.pn = tnode{e: e, vtime: e.DsqVtime, ord: dsq.ordNext(), prio: dsq.priq.rand()}
 		dsq.priq.insert(&e.pn)
 		if pv := dsq.priq.prev(&e.pn); pv != nil {
 			listInsertAfter(pv.e, e)

@@ -73,8 +73,13 @@ func (e *Entity) RunnableAt() uint64 { return e.runnableAt }
 func (e *Entity) StickyCPU() int  { return e.stickyCPU }
 func (e *Entity) HoldingCPU() int { return e.holdingCPU }
 
+// setState mirrors scx_set_task_state(); entering INIT arms the reset of
+// runnable_at.
 func (e *Entity) setState(s TaskState) {
 	e.flags = e.flags&^TaskStateMask | uint32(s)<<TaskStateShift
+	if s == TaskInit {
+		e.flags |= TaskResetRunnableAt
+	}
 }
 
 // ent returns p's entity, creating it (init_scx_entity()) on first use.

@@ -339,9 +339,6 @@ func (x *Ext) dsqMove(id kfID, it *DSQIter, p *Task, dsqID, enqFlags uint64) boo
 	if it.hasVtime {
 		e.DsqVtime = it.vtime
 	}
-	if enqFlags&enqDSQPriq != 0 && !it.hasVtime {
-		enqFlags |= 0
-	}
 	if it.hasSlice {
 		e.Slice = it.slice
 	}
