@@ -33,8 +33,10 @@
 // instructions of the callback it ran, and helpers grant Exec.Credit (for
 // example IterCredit per successful iterator next). The allowance never
 // exceeds Exec.Budget if set, else MaxBudget (2^32). Exceeding it stops the
-// run with "instruction budget exhausted (N)". An endless loop without
-// credit therefore stops after about a million instructions, a few ms.
+// run with "instruction budget exhausted (N)". The check happens where
+// control can loop (taken jumps, calls, helper returns), so a run may
+// overshoot by less than the program's length. An endless loop without
+// credit stops after about a million instructions, a few milliseconds.
 //
 // This file is the package's contract with the rest of scxsim (loader, maps,
 // arena, sched_ext core): the exported types and their meaning.
