@@ -6,7 +6,7 @@
 // registers, jumps out of range or into an ld_imm64, subprograms that fall
 // through their end, unknown helpers and kfuncs, constant division by zero
 // and over-wide constant shifts. It does not verify memory safety or
-// termination; the run time checks below make that unnecessary.
+// termination; the VM enforces both at run time instead.
 //
 // Semantics follow the kernel's interpreter and the verifier's rewrites:
 // division by zero gives 0 and modulo by zero keeps the dividend (32-bit
@@ -19,9 +19,11 @@
 //
 // Every load and store goes through an address space (Memory) made of
 // regions the embedder maps, the Exec's stack, or the running program's
-// arena. An access to an unpopulated arena page is reported and then
-// ignored, as in the kernel (loads give 0, stores and atomics are dropped);
-// any other bad access stops the program with an *Error. Helpers and kfuncs
+// arena. An access to an unpopulated arena page (or to the guard just
+// outside the arena's 4 GiB kernel window) is reported and then ignored, as
+// the kernel's fault fixup does: LDX loads give 0, stores and atomics are
+// dropped, and atomics and load-acquire leave their registers unchanged.
+// Any other bad access stops the program with an *Error. Helpers and kfuncs
 // are dispatched through tables the embedder provides in an Env. Nothing a
 // program does can panic the Go process or touch host memory.
 //
