@@ -93,10 +93,11 @@ type Core struct {
 	byPID   map[int32]*Task
 	nextPID int32
 
-	active  topo.CPUMask
-	root    *Cgroup
-	nextCG  uint64
-	distrib int // cursor of cpumask_any_and_distribute()
+	active   topo.CPUMask
+	possible topo.CPUMask
+	root     *Cgroup
+	nextCG   uint64
+	distrib  int // cursor of cpumask_any_and_distribute()
 
 	inSchedule int
 }
@@ -127,6 +128,7 @@ func New(m *topo.Machine, host Host, opts Options) *Core {
 		nextCG:  2,
 	}
 	c.fair = newFairClass(c)
+	c.possible = m.PossibleMask()
 	for _, cpu := range m.CPUs() {
 		rq := &RQ{CPU: cpu.ID, core: c, online: cpu.Online}
 		rq.fair.init()
@@ -306,7 +308,7 @@ func (c *Core) Fork(parent *Task, spec TaskSpec) (*Task, error) {
 		copy(p.cpus, c.m.PossibleMask())
 	} else {
 		copy(p.cpus, cpus)
-		p.cpus.And(c.m.PossibleMask())
+		p.cpus.And(c.possible)
 	}
 	p.nrCPUs = p.cpus.Weight()
 	if p.nrCPUs == 0 {
@@ -799,7 +801,7 @@ func (c *Core) SetCPUsAllowedCommon(p *Task, mask topo.CPUMask) {
 	for i := len(mask); i < len(p.cpus); i++ {
 		p.cpus[i] = 0
 	}
-	p.cpus.And(c.m.PossibleMask())
+	p.cpus.And(c.possible)
 	p.nrCPUs = p.cpus.Weight()
 }
 

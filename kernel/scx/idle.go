@@ -20,13 +20,14 @@ type idleState struct {
 	cursor    []int          // cpumask_any_and_distribute() state, per calling cpu
 	scratch   topo.CPUMask
 	scratch2  topo.CPUMask
+	scratch3  topo.CPUMask
 }
 
 func (s *idleState) init(x *Ext) {
 	s.x = x
 	n := x.core.NrCPUIDs()
 	s.cpu, s.smt = topo.NewCPUMask(n), topo.NewCPUMask(n)
-	s.scratch, s.scratch2 = topo.NewCPUMask(n), topo.NewCPUMask(n)
+	s.scratch, s.scratch2, s.scratch3 = topo.NewCPUMask(n), topo.NewCPUMask(n), topo.NewCPUMask(n)
 	s.sibling = make([]topo.CPUMask, n)
 	s.llc = make([]topo.CPUMask, n)
 	s.cursor = make([]int, n)
@@ -217,12 +218,10 @@ func andInto(dst, a, b topo.CPUMask) topo.CPUMask {
 // further restricts the choice.
 func (x *Ext) selectCPUDfl(p *Task, prev int, wakeFlags uint64, cpusAllowed topo.CPUMask, flags uint64) int {
 	s := &x.idle
-	allowed := topo.NewCPUMask(x.core.NrCPUIDs())
-	copy(allowed, p.CPUsAllowed())
+	allowed := andInto(s.scratch3, p.CPUsAllowed(), x.core.Active())
 	if cpusAllowed != nil {
 		allowed.And(cpusAllowed)
 	}
-	allowed.And(x.core.Active())
 	if prev < 0 || prev >= len(x.rqs) || x.rqs[prev] == nil {
 		prev = p.CPU()
 	}
