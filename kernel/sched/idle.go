@@ -14,7 +14,15 @@ func (idleClass) Yield(rq *RQ)                          {}
 func (idleClass) YieldTo(rq *RQ, p *Task) bool          { return false }
 func (idleClass) WakeupPreempt(rq *RQ, p *Task, wf int) { rq.core.ReschedCurr(rq) }
 func (idleClass) Balance(rq *RQ, prev *Task) bool       { return true }
-func (idleClass) PickTask(rq *RQ) *Task                 { return rq.idle }
+
+// PickTask mirrors pick_task_idle(): an idle-to-idle re-pick refreshes the
+// ext class's idle state (scx_update_idle(rq, true, false)).
+func (idleClass) PickTask(rq *RQ) *Task {
+	if x := rq.core.ext; x != nil && rq.curr == rq.idle {
+		x.UpdateIdle(rq, true, false)
+	}
+	return rq.idle
+}
 func (idleClass) SelectTaskRQ(p *Task, prev, wf int) int {
 	return prev
 }

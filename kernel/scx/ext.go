@@ -30,6 +30,8 @@ type rqState struct {
 	remoteEnq       uint64
 	// nextIdle: the CPU is switching to idle (rq->next_class is idle).
 	nextIdle bool
+	// idleRenotify is SCX_RQ_ROOT_IDLE_RENOTIFY.
+	idleRenotify bool
 }
 
 // Ext is the sched_ext class of one simulated machine: the kernel-global

@@ -21,6 +21,9 @@ type idleState struct {
 	scratch   topo.CPUMask
 	scratch2  topo.CPUMask
 	scratch3  topo.CPUMask
+	scratch4  topo.CPUMask
+	topoLLC   bool
+	topoNUMA  bool
 }
 
 func (s *idleState) init(x *Ext) {
@@ -28,6 +31,7 @@ func (s *idleState) init(x *Ext) {
 	n := x.core.NrCPUIDs()
 	s.cpu, s.smt = topo.NewCPUMask(n), topo.NewCPUMask(n)
 	s.scratch, s.scratch2, s.scratch3 = topo.NewCPUMask(n), topo.NewCPUMask(n), topo.NewCPUMask(n)
+	s.scratch4 = topo.NewCPUMask(n)
 	s.sibling = make([]topo.CPUMask, n)
 	s.llc = make([]topo.CPUMask, n)
 	s.cursor = make([]int, n)
@@ -53,13 +57,14 @@ func (s *idleState) init(x *Ext) {
 	}
 }
 
-// enable mirrors scx_idle_enable() + reset_idle_masks(): every online cpu
-// starts out idle.
+// enable mirrors scx_idle_enable() + reset_idle_masks(): every cpu starts
+// out busy; idle ones are found when bypass is lifted and each CPU goes
+// through an idle re-pick.
 func (s *idleState) enable(o *Ops) {
 	s.builtin = o.UpdateIdle == nil || o.Flags&OpsKeepBuiltinIdle != 0
 	s.perNode = o.Flags&OpsBuiltinIdlePerNode != 0
-	copy(s.cpu, s.x.core.Active())
-	copy(s.smt, s.x.core.Active())
+	clear(s.cpu)
+	clear(s.smt)
 }
 
 func (s *idleState) disable() {
@@ -68,21 +73,32 @@ func (s *idleState) disable() {
 	clear(s.smt)
 }
 
-func (s *idleState) updateTopology() {}
+func (s *idleState) updateTopology() {
+	if r := s.x.root; r != nil {
+		s.updateTopo(&r.ops)
+	}
+}
 
-// UpdateIdle mirrors scx_update_idle() / __scx_update_idle().
+// UpdateIdle mirrors scx_update_idle() / __scx_update_idle(): the idle
+// masks follow every call; ops.update_idle() sees real transitions
+// (doNotify) and the re-notification owed after bypass.
 func (x *Ext) UpdateIdle(rq *sched.RQ, idle bool, doNotify bool) {
 	if !x.enabled || x.root == nil {
 		return
 	}
 	sch := x.root
 	s := &x.idle
-	if s.builtin && (doNotify || rq.Curr().IsIdleTask()) {
+	if s.builtin {
 		s.update(rq.CPU, idle)
 	}
-	if sch.has(opUpdateIdle) && doNotify && !sch.Bypassing() {
-		arg := x.cpuArg(rq.CPU)
-		x.call(sch, opUpdateIdle, rq, nil, nil, func() { sch.ops.UpdateIdle(arg, idle) })
+	r := rs(rq)
+	if doNotify || (idle && r.idleRenotify) {
+		renotify := r.idleRenotify
+		r.idleRenotify = false
+		if (doNotify || renotify) && sch.has(opUpdateIdle) && !sch.Bypassing() {
+			arg := x.cpuArg(rq.CPU)
+			x.call(sch, opUpdateIdle, rq, nil, nil, func() { sch.ops.UpdateIdle(arg, idle) })
+		}
 	}
 }
 
@@ -212,52 +228,163 @@ func andInto(dst, a, b topo.CPUMask) topo.CPUMask {
 	return dst
 }
 
-// selectCPUDfl mirrors scx_select_cpu_dfl(): prev's idle core, an idle
-// core in prev's LLC, node, anywhere; then prev if idle, an idle cpu in
-// the LLC, node, anywhere; -EBUSY if none. cpusAllowed (nil: p's affinity)
-// further restricts the choice.
+// updateTopology mirrors scx_idle_update_selcpu_topology(): the LLC step
+// runs only when the online CPUs span several LLCs, the NUMA step only with
+// several nodes whose spans differ from the LLCs' (and not per-node).
+func (s *idleState) updateTopo(o *Ops) {
+	act := s.x.core.Active()
+	first := act.First()
+	s.topoLLC, s.topoNUMA = false, false
+	if first < 0 {
+		return
+	}
+	online := act.Weight()
+	w := andInto(s.scratch, s.llc[first], act).Weight()
+	if w > 0 && w < online {
+		s.topoLLC = true
+	}
+	if o.Flags&OpsBuiltinIdlePerNode == 0 {
+		nw := andInto(s.scratch, s.node[s.x.cpuNode(first)], act).Weight()
+		if nw > 0 && nw < online {
+			mismatch := false
+			for cpu := range act.CPUs() {
+				if andInto(s.scratch, s.llc[cpu], act).Weight() != andInto(s.scratch2, s.node[s.x.cpuNode(cpu)], act).Weight() {
+					mismatch = true
+					break
+				}
+			}
+			s.topoNUMA = mismatch
+		}
+	}
+}
+
+// pickIdleNode mirrors scx_pick_idle_cpu(): with per-node idle tracking the
+// search starts in node and, unless SCX_PICK_IDLE_IN_NODE, goes on to the
+// other nodes in id order.
+func (s *idleState) pickIdleNode(allowed topo.CPUMask, node int, flags uint64) int {
+	if !s.perNode || node < 0 {
+		return s.pickIdle(allowed, flags)
+	}
+	m := andInto(s.scratch4, allowed, s.node[node])
+	if c := s.pickIdle(m, flags); c >= 0 || flags&PickIdleInNode != 0 {
+		return c
+	}
+	for n := range s.node {
+		if n == node {
+			continue
+		}
+		m := andInto(s.scratch4, allowed, s.node[n])
+		if c := s.pickIdle(m, flags); c >= 0 {
+			return c
+		}
+	}
+	return -16
+}
+
+// selectCPUDfl mirrors scx_select_cpu_dfl(): a WAKE_SYNC wakee may stay
+// on prev or move to the waker's CPU; then, with SMT, prev's whole idle
+// core, an idle core in prev's LLC, node, anywhere; then prev if idle, its
+// idle SMT sibling, an idle CPU in the LLC, node, anywhere; -EBUSY if none.
 func (x *Ext) selectCPUDfl(p *Task, prev int, wakeFlags uint64, cpusAllowed topo.CPUMask, flags uint64) int {
 	s := &x.idle
-	allowed := andInto(s.scratch3, p.CPUsAllowed(), x.core.Active())
+	allowed := p.CPUsAllowed()
 	if cpusAllowed != nil {
-		allowed.And(cpusAllowed)
+		allowed = andInto(s.scratch3, cpusAllowed, p.CPUsAllowed())
+		if allowed.Empty() {
+			return -16
+		}
 	}
 	if prev < 0 || prev >= len(x.rqs) || x.rqs[prev] == nil {
 		prev = p.CPU()
 	}
+	node := -1
+	if s.perNode {
+		node = x.cpuNode(prev)
+	}
 	prevOK := allowed.Test(prev)
-	llc := andInto(s.scratch, s.llc[max(prev, 0)], allowed)
-	node := andInto(s.scratch2, s.node[x.cpuNode(max(prev, 0))], allowed)
-	inNode := flags&PickIdleInNode != 0
+	var llc, numa topo.CPUMask
+	if s.topoNUMA {
+		if m := andInto(s.scratch2, allowed, s.node[x.cpuNode(prev)]); !m.Empty() {
+			numa = m
+		}
+	}
+	if s.topoLLC {
+		if m := andInto(s.scratch, allowed, s.llc[prev]); !m.Empty() {
+			llc = m
+		}
+	}
+	if wakeFlags&WakeSync != 0 {
+		cpu := x.curCPU()
+		if prevOK && s.llc[cpu].Test(prev) && s.testAndClear(prev) {
+			return prev
+		}
+		if cpu >= 0 && x.rqs[cpu].local.nr == 0 && !s.cpu.Empty() && allowed.Test(cpu) {
+			s.testAndClear(cpu)
+			return cpu
+		}
+	}
 	if s.smtActive {
 		if prevOK && s.smt.Test(prev) && s.testAndClear(prev) {
 			return prev
 		}
-		if c := s.pickIdle(llc, PickIdleCore); c >= 0 {
-			return c
-		}
-		if c := s.pickIdle(node, PickIdleCore); c >= 0 {
-			return c
-		}
-		if !inNode {
-			if c := s.pickIdle(allowed, PickIdleCore); c >= 0 {
+		if llc != nil {
+			if c := s.pickIdleNode(llc, node, PickIdleCore); c >= 0 {
 				return c
 			}
+		}
+		if numa != nil {
+			if c := s.pickIdleNode(numa, node, PickIdleCore); c >= 0 {
+				return c
+			}
+		}
+		if c := s.pickIdleNode(allowed, node, flags|PickIdleCore); c >= 0 {
+			return c
+		}
+		if flags&PickIdleCore != 0 {
+			return -16
 		}
 	}
 	if prevOK && s.testAndClear(prev) {
 		return prev
 	}
-	if c := s.pickIdle(llc, 0); c >= 0 {
-		return c
+	if s.smtActive {
+		for sib := range s.sibling[prev].CPUs() {
+			if sib != prev && allowed.Test(sib) && s.testAndClear(sib) {
+				return sib
+			}
+		}
 	}
-	if c := s.pickIdle(node, 0); c >= 0 {
-		return c
-	}
-	if !inNode {
-		if c := s.pickIdle(allowed, 0); c >= 0 {
+	if llc != nil {
+		if c := s.pickIdleNode(llc, node, 0); c >= 0 {
 			return c
 		}
 	}
-	return -16
+	if numa != nil {
+		if c := s.pickIdleNode(numa, node, 0); c >= 0 {
+			return c
+		}
+	}
+	return s.pickIdleNode(allowed, node, flags)
+}
+
+// selectCPUFromKfunc mirrors select_cpu_from_kfunc(): a task that can only
+// run on one CPU gets prev if it is idle.
+func (x *Ext) selectCPUFromKfunc(sch *Sched, p *Task, prev int, wakeFlags uint64, allowed topo.CPUMask, flags uint64) int {
+	if !x.cpuValid(sch, prev, "") {
+		return -22
+	}
+	if !x.builtinIdle(sch) {
+		return -16
+	}
+	if p.NrCPUsAllowed() == 1 || p.MigrationDisabled() {
+		m := allowed
+		if m == nil {
+			m = p.CPUsAllowed()
+		}
+		if m.Test(prev) && x.idle.testAndClear(prev) {
+			return prev
+		}
+		return -16
+	}
+	return x.selectCPUDfl(p, prev, wakeFlags, allowed, flags)
 }

@@ -457,13 +457,10 @@ func (x *Ext) reenqUser(sch *Sched, d *DSQ) {
 // selection; isIdle reports whether an idle CPU was found (and claimed).
 func (x *Ext) SelectCPUDfl(p *Task, prevCPU int32, wakeFlags uint64) (cpu int32, isIdle bool) {
 	sch := x.sched()
-	if sch == nil || !x.kfAllowed(sch, kfSelectCPUDfl) || !x.builtinIdle(sch) {
+	if sch == nil || !x.kfAllowed(sch, kfSelectCPUDfl) {
 		return prevCPU, false
 	}
-	if !x.cpuValid(sch, int(prevCPU), "") {
-		return prevCPU, false
-	}
-	c := x.selectCPUDfl(p, int(prevCPU), wakeFlags, nil, 0)
+	c := x.selectCPUFromKfunc(sch, p, int(prevCPU), wakeFlags, nil, 0)
 	if c >= 0 {
 		return int32(c), true
 	}
@@ -474,13 +471,10 @@ func (x *Ext) SelectCPUDfl(p *Task, prevCPU int32, wakeFlags uint64) (cpu int32,
 // cpusAllowed, with SCX_PICK_IDLE_* flags; the CPU or -EBUSY.
 func (x *Ext) SelectCPUAnd(p *Task, prevCPU int32, wakeFlags uint64, cpusAllowed topo.CPUMask, flags uint64) int32 {
 	sch := x.sched()
-	if sch == nil || !x.kfAllowed(sch, kfSelectCPUAnd) || !x.builtinIdle(sch) {
+	if sch == nil || !x.kfAllowed(sch, kfSelectCPUAnd) {
 		return -int32(syscall.EBUSY)
 	}
-	if !x.cpuValid(sch, int(prevCPU), "") {
-		return -int32(syscall.EBUSY)
-	}
-	return int32(x.selectCPUDfl(p, int(prevCPU), wakeFlags, cpusAllowed, flags))
+	return int32(x.selectCPUFromKfunc(sch, p, int(prevCPU), wakeFlags, cpusAllowed, flags))
 }
 
 // builtinIdle mirrors check_builtin_idle_enabled().

@@ -513,6 +513,11 @@ func (x *Ext) bypass(sch *Sched, on bool) {
 			}
 			x.core.Requeue(p, sched.DequeueSave|sched.DequeueMove)
 		}
+		if !on {
+			// unbypass_renotify_idle(): owe the scheduler the idle
+			// notifications bypass suppressed.
+			r.idleRenotify = true
+		}
 		if r.rq.Online() {
 			x.core.ReschedCurr(r.rq)
 		}
