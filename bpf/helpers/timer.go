@@ -2,7 +2,6 @@ package helpers
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"slices"
 	"syscall"
@@ -165,16 +164,6 @@ func (rt *Runtime) freeTimer(id uint64) {
 // Timers is the number of initialized timers.
 func (rt *Runtime) Timers() int { return len(rt.timers) }
 
-// ErrNoRunFunc is returned by FireTimer when the VM cannot start a run at
-// a subprogram other than the program's entry.
-var ErrNoRunFunc = errors.New("vm.Exec has no RunFunc: cannot run a timer callback that is not the program entry")
-
-// funcRunner is the VM capability timer callbacks need: a top-level run of
-// program p starting at the subprogram fn (a FuncBase+pc value).
-type funcRunner interface {
-	RunFunc(p *vm.Program, fn uint64, args ...uint64) (uint64, error)
-}
-
 // FireTimer runs the callback of an expired timer on e (whose CPU and Ctx
 // the kernel layer sets): callback_fn(map, key, value), the key being the
 // array index or hash key of the element holding the timer. A timer that
@@ -192,15 +181,7 @@ func (rt *Runtime) FireTimer(e *vm.Exec, id uint64) error {
 	rt.running = append(rt.running, id)
 	defer func() { rt.running = rt.running[:len(rt.running)-1] }()
 	args := []uint64{t.m.Addr(), key, t.value}
-	var err error
-	if r, ok := any(e).(funcRunner); ok {
-		_, err = r.RunFunc(t.prog, t.fn, args...)
-	} else if t.fn == vm.FuncBase {
-		_, err = e.Run(t.prog, args...)
-	} else {
-		err = ErrNoRunFunc
-	}
-	if err != nil {
+	if _, err := e.RunFunc(t.prog, t.fn, args...); err != nil {
 		return fmt.Errorf("timer %d callback: %w", id, err)
 	}
 	return nil

@@ -278,3 +278,35 @@ func TestExecSlice(t *testing.T) {
 		t.Errorf("read %d, wrote %d", got, binary.LittleEndian.Uint64(buf))
 	}
 }
+
+// TestRunFunc checks that a run can start at a subprogram (an asynchronous
+// callback) with r1..r5 set, and that an address that is not a subprogram
+// start is refused.
+func TestRunFunc(t *testing.T) {
+	prog := cat(
+		mov64K(0, 1),
+		exit(),
+		// subprogram at slot 2: r0 = r1 * 10 + r2
+		alu64X(aluMOV, 0, 1),
+		alu64K(aluMUL, 0, 10),
+		alu64X(aluADD, 0, 2),
+		exit(),
+		// a call keeps slot 2 a subprogram start for the loader
+		callLocal(-5),
+		exit(),
+	)
+	p, err := Load("runfunc", prog, &Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewExec(NewMemory())
+	if r0, err := e.RunFunc(p, FuncBase+2, 4, 2); err != nil || r0 != 42 {
+		t.Fatalf("RunFunc(sub) = %d, %v; want 42", r0, err)
+	}
+	if r0, err := e.RunFunc(p, FuncBase, 0); err != nil || r0 != 1 {
+		t.Fatalf("RunFunc(entry) = %d, %v; want 1", r0, err)
+	}
+	if _, err := e.RunFunc(p, FuncBase+3); err == nil || !strings.Contains(err.Error(), "invalid callback address") {
+		t.Fatalf("RunFunc(mid-subprogram) err = %v", err)
+	}
+}

@@ -96,6 +96,25 @@ func (e *Exec) Run(p *Program, args ...uint64) (ret uint64, err error) {
 	if p == nil || len(p.code) == 0 {
 		return 0, &Error{PC: -1, Msg: "program not loaded"}
 	}
+	return e.runAt(p, 0, args)
+}
+
+// RunFunc is Run starting at the subprogram fn of p (a FuncBase+pc value, as
+// ld_imm64 BPF_PSEUDO_FUNC produces) instead of its entry: how the kernel
+// invokes an asynchronous callback such as a bpf_timer's, outside any run of
+// the program that registered it.
+func (e *Exec) RunFunc(p *Program, fn uint64, args ...uint64) (uint64, error) {
+	if p == nil || len(p.code) == 0 {
+		return 0, &Error{PC: -1, Msg: "program not loaded"}
+	}
+	pc := fn - FuncBase
+	if fn < FuncBase || pc >= uint64(p.n) || !p.starts[pc] {
+		return 0, &Error{Prog: p.Name, PC: -1, Addr: fn, Msg: fmt.Sprintf("invalid callback address %#x", fn)}
+	}
+	return e.runAt(p, int(pc), args)
+}
+
+func (e *Exec) runAt(p *Program, pc int, args []uint64) (ret uint64, err error) {
 	if len(args) > 5 {
 		return 0, &Error{Prog: p.Name, PC: -1, Msg: fmt.Sprintf("%d arguments, at most 5", len(args))}
 	}
@@ -126,7 +145,7 @@ func (e *Exec) Run(p *Program, args ...uint64) (ret uint64, err error) {
 	rs.frames[0] = frame{mayGoto: maxLoops}
 	var a [5]uint64
 	copy(a[:], args)
-	return e.interp(rs, 0, 0, &a)
+	return e.interp(rs, pc, 0, &a)
 }
 
 // Call runs the subprogram at fn (a FuncBase+pc value of the running
