@@ -1,0 +1,320 @@
+package scx_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/scxsim/scxsim/kernel/scx"
+	"github.com/scxsim/scxsim/kernel/sched"
+	"github.com/scxsim/scxsim/kernel/sched/schedtest"
+	"github.com/scxsim/scxsim/kernel/topo"
+)
+
+// The idle masks track which CPUs idle, whole idle cores feed the SMT
+// mask, and picking an idle CPU claims it.
+func TestIdleTracking(t *testing.T) {
+	e := newEnv(t, "1x1x2x2", topo.Linear) // cores {0,1} {2,3}
+	x := e.x
+	e.register(&scx.Ops{Name: "idle",
+		SelectCPU: func(p *sched.Task, prev int32, wf uint64) int32 { return 0 },
+		Enqueue:   func(p *sched.Task, f uint64) { x.DsqInsert(p, scx.DSQLocalOn|0, scx.SliceInf, 0) },
+	})
+	e.d.Run(1_000_000)
+	if got := x.GetIdleCPUMask().String(); got != "0-3" {
+		t.Fatalf("idle %s, want 0-3", got)
+	}
+	e.spawn("hog", schedtest.Behavior{}, sched.TaskSpec{CPUs: mask(4, 0)})
+	e.d.Run(2_000_000)
+	if got, smt := x.GetIdleCPUMask().String(), x.GetIdleSMTMask().String(); got != "1-3" || smt != "2-3" {
+		t.Fatalf("idle %s smt %s, want 1-3 and 2-3", got, smt)
+	}
+	all := mask(4, 0, 1, 2, 3)
+	c := x.PickIdleCPU(all, scx.PickIdleCore)
+	if c != 2 && c != 3 {
+		t.Fatalf("pick idle core: %d", c)
+	}
+	if got, smt := x.GetIdleCPUMask(), x.GetIdleSMTMask(); got.Test(int(c)) || !smt.Empty() {
+		t.Fatalf("after pick: idle %s smt %s", got, smt)
+	}
+	if x.PickIdleCPU(all, scx.PickIdleCore) != -16 {
+		t.Fatal("second whole core found")
+	}
+	if !x.TestAndClearCPUIdle(1) || x.TestAndClearCPUIdle(1) {
+		t.Fatal("test_and_clear_cpu_idle(1) not true then false")
+	}
+	if got := x.PickAnyCPU(mask(4, 0), 0); got != 0 {
+		t.Fatalf("pick_any on a busy single CPU: %d", got)
+	}
+}
+
+// ops.update_idle() replaces the built-in tracking unless
+// SCX_OPS_KEEP_BUILTIN_IDLE.
+func TestUpdateIdleOp(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		t.Run(fmt.Sprint(keep), func(t *testing.T) {
+			e := newEnv(t, "1x1x2x1", topo.Linear)
+			x := e.x
+			var flags uint64
+			if keep {
+				flags = scx.OpsKeepBuiltinIdle
+			}
+			var calls []string
+			sch := e.register(&scx.Ops{Name: "ui", Flags: flags,
+				SelectCPU:  func(p *sched.Task, prev int32, wf uint64) int32 { return prev },
+				UpdateIdle: func(cpu int32, idle bool) { calls = append(calls, fmt.Sprintf("%d:%v", cpu, idle)) },
+			})
+			e.spawn("w", schedtest.Behavior{Run: 1_000_000, Sleep: 1_000_000}, sched.TaskSpec{CPUs: mask(2, 1)})
+			e.d.Run(5_000_000)
+			if !slices.Contains(calls, "1:false") || !slices.Contains(calls, "1:true") || !slices.Contains(calls, "0:true") {
+				t.Fatalf("update_idle calls %v", calls)
+			}
+			m := x.GetIdleCPUMask()
+			if keep && !m.Test(0) {
+				t.Fatalf("builtin idle mask %s", m)
+			}
+			if !keep && sch.ExitInfo().Msg != "built-in idle tracking is disabled" {
+				t.Fatalf("exit %q", sch.ExitInfo().Msg)
+			}
+		})
+	}
+}
+
+// The task state callbacks come in the kernel's order.
+func TestTaskStateCallbacks(t *testing.T) {
+	e := newEnv(t, "1x1x1x1", topo.Linear)
+	x := e.x
+	var log []string
+	rec := func(f string, a ...any) { log = append(log, fmt.Sprintf(f, a...)) }
+	e.register(&scx.Ops{Name: "states",
+		Runnable:  func(p *sched.Task, f uint64) { rec("runnable wakeup=%v", f&scx.EnqWakeup != 0) },
+		Enqueue:   func(p *sched.Task, f uint64) { rec("enqueue"); x.DsqInsert(p, scx.DSQGlobal, 0, 0) },
+		Running:   func(p *sched.Task) { rec("running") },
+		Stopping:  func(p *sched.Task, r bool) { rec("stopping %v", r) },
+		Quiescent: func(p *sched.Task, f uint64) { rec("quiescent sleep=%v", f&scx.DeqSleep != 0) },
+	})
+	e.spawn("w", schedtest.Behavior{Run: 1_000_000, Sleep: 1_000_000}, sched.TaskSpec{})
+	e.d.Run(3_500_000)
+	want := []string{"runnable wakeup=false", "enqueue", "running", "stopping false", "quiescent sleep=true",
+		"runnable wakeup=true", "enqueue", "running"}
+	if len(log) < len(want) || !slices.Equal(log[:len(want)], want) {
+		t.Fatalf("calls %v\nwant prefix %v", log, want)
+	}
+}
+
+// set_weight follows nice on the cgroup weight scale.
+func TestSetWeight(t *testing.T) {
+	e := newEnv(t, "1x1x1x1", topo.Linear)
+	var ws []uint32
+	e.register(&scx.Ops{Name: "w", SetWeight: func(p *sched.Task, w uint32) { ws = append(ws, w) }})
+	p := e.spawn("p", schedtest.Behavior{}, sched.TaskSpec{})
+	e.d.Run(1_000_000)
+	for _, n := range []int{5, -5, 19} {
+		if err := e.c.SetNice(p, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []uint32{100, 33, 305, 1}; !slices.Equal(ws, want) {
+		t.Fatalf("weights %v, want %v", ws, want)
+	}
+}
+
+// A property change of a task in the scheduler's custody calls
+// ops.dequeue() with SCX_DEQ_SCHED_CHANGE; the task is enqueued again.
+func TestDequeueSchedChange(t *testing.T) {
+	e := newEnv(t, "1x1x2x1", topo.Linear)
+	x := e.x
+	var deq []uint64
+	enq := 0
+	e.register(&scx.Ops{Name: "deq",
+		SelectCPU: func(p *sched.Task, prev int32, wf uint64) int32 { return prev },
+		Enqueue:   func(p *sched.Task, f uint64) { enq++; x.DsqInsert(p, userDSQ, 0, 0) },
+		Dequeue:   func(p *sched.Task, f uint64) { deq = append(deq, f) },
+		Init:      func() int32 { return x.CreateDSQ(userDSQ, -1) },
+	})
+	p := e.spawn("p", schedtest.Behavior{}, sched.TaskSpec{})
+	e.d.Run(1_000_000)
+	if enq != 1 || len(deq) != 0 || scx.EntityOf(p).DSQID() != userDSQ {
+		t.Fatalf("enq %d deq %v dsq %#x", enq, deq, scx.EntityOf(p).DSQID())
+	}
+	if err := e.c.SetNice(p, 3); err != nil {
+		t.Fatal(err)
+	}
+	if len(deq) != 1 || deq[0]&scx.DeqSchedChange == 0 || enq != 2 {
+		t.Fatalf("deq %x enq %d", deq, enq)
+	}
+	if x.DsqNrQueued(userDSQ) != 1 {
+		t.Fatal("task not back on its DSQ")
+	}
+}
+
+// CPU hotplug reaches ops.cpu_online/offline; a scheduler without them is
+// unloaded with a restart request.
+func TestHotplug(t *testing.T) {
+	for _, hasOps := range []bool{true, false} {
+		t.Run(fmt.Sprint(hasOps), func(t *testing.T) {
+			e := newEnv(t, "1x1x2x1", topo.Linear)
+			var calls []string
+			o := &scx.Ops{Name: "hp"}
+			if hasOps {
+				o.CPUOnline = func(c int32) { calls = append(calls, fmt.Sprint("on", c)) }
+				o.CPUOffline = func(c int32) { calls = append(calls, fmt.Sprint("off", c)) }
+			}
+			sch := e.register(o)
+			e.spawn("p", schedtest.Behavior{}, sched.TaskSpec{})
+			e.d.Run(1_000_000)
+			if err := e.c.SetOnline(1, false); err != nil {
+				t.Fatal(err)
+			}
+			e.d.Run(2_000_000)
+			if err := e.c.SetOnline(1, true); err != nil {
+				t.Fatal(err)
+			}
+			e.d.Run(3_000_000)
+			if hasOps {
+				if !slices.Equal(calls, []string{"off1", "on1"}) || sch.ExitKind() != scx.ExitNone {
+					t.Fatalf("calls %v exit %q", calls, sch.ExitInfo().Msg)
+				}
+				return
+			}
+			ei := sch.ExitInfo()
+			if ei.Kind != scx.ExitUnregKern || ei.Msg != "cpu 1 going offline, exiting scheduler" ||
+				uint64(ei.ExitCode) != scx.ECodeActRestart|scx.ECodeRsnHotplug {
+				t.Fatalf("exit %+v", ei)
+			}
+		})
+	}
+}
+
+// Cgroup ops follow cgroup creation, moves, knobs and removal.
+func TestCgroupOps(t *testing.T) {
+	e := newEnv(t, "1x1x1x1", topo.Linear)
+	var log []string
+	rec := func(f string, a ...any) { log = append(log, fmt.Sprintf(f, a...)) }
+	pre, _ := e.c.NewCgroup(nil, "pre")
+	e.register(&scx.Ops{Name: "cg",
+		CgroupInit: func(cg *sched.Cgroup, a scx.CgroupInitArgs) int32 {
+			rec("init %s %d", cg.Path, a.Weight)
+			if cg.Path == "/bad" {
+				return -int32(syscall.ENOSPC)
+			}
+			return 0
+		},
+		CgroupExit:      func(cg *sched.Cgroup) { rec("exit %s", cg.Path) },
+		CgroupPrepMove:  func(p *sched.Task, f, to *sched.Cgroup) int32 { rec("prep %s>%s", f.Path, to.Path); return 0 },
+		CgroupMove:      func(p *sched.Task, f, to *sched.Cgroup) { rec("move %s>%s", f.Path, to.Path) },
+		CgroupSetWeight: func(cg *sched.Cgroup, w uint32) { rec("weight %s %d", cg.Path, w) },
+	})
+	a, err := e.c.NewCgroup(nil, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.c.NewCgroup(nil, "bad"); err != syscall.ENOSPC {
+		t.Fatalf("bad cgroup: %v", err)
+	}
+	p := e.spawn("p", schedtest.Behavior{}, sched.TaskSpec{})
+	e.d.Run(1_000_000)
+	if err := e.c.MoveCgroup(p, a); err != nil {
+		t.Fatal(err)
+	}
+	_ = e.c.SetCgroupWeight(a, 200)
+	_ = e.c.MoveCgroup(p, pre)
+	_ = e.c.RemoveCgroup(a)
+	want := []string{"init / 100", "init /pre 100", "init /a 100", "init /bad 100", "prep />/a", "move />/a",
+		"weight /a 200", "prep /a>/pre", "move /a>/pre", "exit /a"}
+	if !slices.Equal(log, want) {
+		t.Fatalf("calls\n%v\nwant\n%v", log, want)
+	}
+}
+
+// A failing ops.init_task() fails the fork.
+func TestInitTaskFailsFork(t *testing.T) {
+	e := newEnv(t, "1x1x1x1", topo.Linear)
+	e.register(&scx.Ops{Name: "it", InitTask: func(p *sched.Task, a scx.InitTaskArgs) int32 {
+		if p.Comm == "nope" && a.Fork {
+			return -int32(syscall.EAGAIN)
+		}
+		return 0
+	}})
+	if _, err := e.c.NewTask(sched.TaskSpec{Comm: "nope"}); err == nil || !strings.Contains(err.Error(), "resource temporarily unavailable") {
+		t.Fatalf("fork error %v", err)
+	}
+	if len(e.c.Tasks()) != 0 {
+		t.Fatal("failed fork left a task")
+	}
+}
+
+// Yield: with ops.yield the scheduler decides; without, the slice ends.
+func TestYield(t *testing.T) {
+	e := newEnv(t, "1x1x1x1", topo.Linear)
+	x := e.x
+	e.register(&scx.Ops{Name: "y",
+		Enqueue: func(p *sched.Task, f uint64) { x.DsqInsert(p, scx.DSQGlobal, scx.SliceInf, 0) }})
+	a := e.spawn("a", schedtest.Behavior{}, sched.TaskSpec{})
+	b := e.spawn("b", schedtest.Behavior{}, sched.TaskSpec{})
+	e.d.Run(1_000_000)
+	cur := e.c.RQ(0).Curr()
+	if cur != a && cur != b {
+		t.Fatalf("running %s", cur)
+	}
+	if err := e.c.Yield(cur); err != nil {
+		t.Fatal(err)
+	}
+	if e.c.RQ(0).Curr() == cur {
+		t.Fatal("yield did not switch with an infinite slice")
+	}
+}
+
+// DsqReenq re-enqueues a local DSQ's tasks through ops.enqueue() with
+// SCX_ENQ_REENQ.
+func TestReenqLocal(t *testing.T) {
+	e := newEnv(t, "1x1x2x1", topo.Linear)
+	x := e.x
+	reenq := 0
+	e.register(&scx.Ops{Name: "re",
+		SelectCPU: func(p *sched.Task, prev int32, wf uint64) int32 { return prev },
+		Enqueue: func(p *sched.Task, f uint64) {
+			if f&scx.EnqReenq != 0 {
+				reenq++
+				x.DsqInsert(p, scx.DSQLocalOn|1, 0, 0)
+				return
+			}
+			x.DsqInsert(p, scx.DSQLocalOn|0, scx.SliceInf, 0)
+		},
+		Tick: func(p *sched.Task) { x.DsqReenq(scx.DSQLocal, 0) },
+	})
+	a := e.spawn("a", schedtest.Behavior{}, sched.TaskSpec{})
+	b := e.spawn("b", schedtest.Behavior{}, sched.TaskSpec{})
+	e.d.Run(20_000_000)
+	if reenq == 0 {
+		t.Fatal("no SCX_ENQ_REENQ enqueue")
+	}
+	if a.CPU() == b.CPU() {
+		t.Fatalf("both on cpu %d after reenqueue", a.CPU())
+	}
+}
+
+// cpu_release() when a higher class takes the CPU, cpu_acquire() when the
+// ext class dispatches there again.
+func TestCPUReleaseAcquire(t *testing.T) {
+	e := newEnv(t, "1x1x1x1", topo.Linear)
+	x := e.x
+	var log []string
+	e.register(&scx.Ops{Name: "rel", Flags: scx.OpsSwitchPartial,
+		Enqueue: func(p *sched.Task, f uint64) { x.DsqInsert(p, scx.DSQGlobal, 0, 0) },
+		CPURelease: func(cpu int32, a scx.CPUReleaseArgs) {
+			log = append(log, "release "+a.Task.Comm)
+			x.ReenqueueLocal()
+		},
+		CPUAcquire: func(cpu int32) { log = append(log, "acquire") },
+	})
+	e.spawn("ext", schedtest.Behavior{}, sched.TaskSpec{Policy: sched.PolicyExt})
+	e.d.Run(1_000_000)
+	e.spawn("fair", schedtest.Behavior{Run: 2_000_000, Exit: true}, sched.TaskSpec{})
+	e.d.Run(10_000_000)
+	if !slices.Equal(log, []string{"release fair", "acquire"}) {
+		t.Fatalf("calls %v", log)
+	}
+}
