@@ -53,7 +53,7 @@ func (h *benchHost) drain() {
 // benchEvents measures one scheduling event: a running task blocks (its
 // CPU dispatches and switches to the next task) and a sleeping task wakes
 // (select_cpu, enqueue, and the IPI'd CPU's dispatch and switch).
-func benchEvents(b *testing.B, nCPU int, withSCX bool) {
+func benchEvents(b *testing.B, nCPU, tasksPerCPU int, withSCX bool) {
 	s := topo.Spec{Nodes: 1, LLCs: max(nCPU/16, 1), Cores: min(nCPU, 16), Threads: 1}
 	m, err := s.Machine(topo.Linear)
 	if err != nil {
@@ -70,7 +70,7 @@ func benchEvents(b *testing.B, nCPU int, withSCX bool) {
 		}
 		h.drain()
 	}
-	nTasks := 2 * nCPU
+	nTasks := tasksPerCPU * nCPU
 	var sleeping []*sched.Task
 	for i := 0; i < nTasks; i++ {
 		p, err := core.NewTask(sched.TaskSpec{Comm: "w", CPU: i % nCPU})
@@ -100,7 +100,11 @@ func benchEvents(b *testing.B, nCPU int, withSCX bool) {
 
 func BenchmarkSchedEvent(b *testing.B) {
 	for _, n := range []int{8, 64, 1024} {
-		b.Run(fmt.Sprintf("scx-fifo/cpus=%d", n), func(b *testing.B) { benchEvents(b, n, true) })
-		b.Run(fmt.Sprintf("fair-reference/cpus=%d", n), func(b *testing.B) { benchEvents(b, n, false) })
+		b.Run(fmt.Sprintf("scx-fifo/cpus=%d", n), func(b *testing.B) { benchEvents(b, n, 2, true) })
+		b.Run(fmt.Sprintf("fair-reference/cpus=%d", n), func(b *testing.B) { benchEvents(b, n, 2, false) })
+	}
+	// Per-event cost against the number of tasks, at 64 CPUs.
+	for _, k := range []int{2, 16, 64} {
+		b.Run(fmt.Sprintf("scx-fifo/cpus=64/tasks=%d", 64*k), func(b *testing.B) { benchEvents(b, 64, k, true) })
 	}
 }

@@ -97,6 +97,8 @@ const (
 // Reenqueue flags (enum scx_reenq_flags).
 const (
 	ReenqAny uint64 = 1 << 0
+	// reenqScheduled marks a pending deferred reenq with no filter bit.
+	reenqScheduled uint64 = 1 << 63
 )
 
 // DSQ iterator flags (enum scx_dsq_iter_flags).

@@ -13,7 +13,9 @@ type DSQ struct {
 	priq *treap // vtime index; nil while the DSQ holds FIFO tasks only
 	sch  *Sched
 	cpu  int // owning CPU of a local DSQ, -1 otherwise
-	node int
+	// owner is the rq of a local DSQ.
+	owner *rqState
+	node  int
 	// destroyed marks a user DSQ removed by scx_bpf_destroy_dsq(); its id
 	// reads as SCX_DSQ_INVALID for late inserts.
 	destroyed bool

@@ -45,6 +45,9 @@ func clrTaskRunnable(e *entity, reset bool) {
 func (x *Ext) dispatchEnqueue(sch *Sched, r *rqState, dsq *DSQ, p *Task, slice, vtime, enqFlags uint64) {
 	e := ent(p)
 	rqOwned := dsq.isLocal()
+	if rqOwned && enqFlags&enqApplySlice != 0 && sch.ops.Flags&OpsAlwaysEnqImmed != 0 {
+		enqFlags |= EnqImmed
+	}
 	if !rqOwned && dsq.destroyed {
 		x.scxError(sch, "attempting to dispatch to a destroyed dsq")
 		dsq = sch.globalDSQ(p.CPU())
@@ -83,7 +86,7 @@ func (x *Ext) dispatchEnqueue(sch *Sched, r *rqState, dsq *DSQ, p *Task, slice, 
 	}
 	dsq.seq++
 	e.dsqSeq = dsq.seq
-	dsq.nr++
+	x.dsqIncNr(dsq, e, enqFlags)
 	e.dsq = dsq
 	if rqOwned {
 		x.rqOwnedPostEnq(sch, x.rqs[dsq.cpu], dsq, p, enqFlags)
@@ -95,6 +98,50 @@ func (x *Ext) dispatchEnqueue(sch *Sched, r *rqState, dsq *DSQ, p *Task, slice, 
 	if enqFlags&enqClearOpss != 0 {
 		e.opsState = uint64(OpssNone)
 	}
+}
+
+// dsqIncNr mirrors dsq_inc_nr(): count the task; an SCX_ENQ_IMMED task
+// on a local DSQ must get the CPU at once, or it is re-enqueued.
+func (x *Ext) dsqIncNr(dsq *DSQ, e *entity, enqFlags uint64) {
+	dsq.nr++
+	if enqFlags&EnqImmed != 0 {
+		if !dsq.isLocal() {
+			return
+		}
+		e.flags |= taskImmed
+	}
+	if e.flags&taskImmed == 0 || !dsq.isLocal() {
+		return
+	}
+	r := dsq.owner
+	r.nrImmed++
+	if dsq.nr > 1 || !x.rqIsOpen(r, enqFlags) {
+		x.scheduleReenqLocal(r, 0)
+	}
+}
+
+// rqIsOpen mirrors rq_is_open(): can an ext task run on r right away.
+func (x *Ext) rqIsOpen(r *rqState, enqFlags uint64) bool {
+	curr := r.rq.Curr()
+	if curr.IsIdleTask() || r.nextIdle || r.inDispatch {
+		return true
+	}
+	if curr.Class() != sched.Class(x) {
+		return false
+	}
+	if enqFlags&EnqPreempt != 0 {
+		return true
+	}
+	return false
+}
+
+// scheduleReenqLocal mirrors scx_schedule_reenq_local().
+func (x *Ext) scheduleReenqLocal(r *rqState, flags uint64) {
+	if x.root == nil || x.root.Bypassing() {
+		return
+	}
+	r.reenqLocalFlags |= flags | reenqScheduled
+	x.scheduleDeferred(r)
 }
 
 // ordNext hands out insertion order numbers for equal-vtime FIFO order.
@@ -140,6 +187,9 @@ func unlinkFromDSQ(e *entity, dsq *DSQ) {
 	}
 	listDel(e)
 	dsq.nr--
+	if e.flags&taskImmed != 0 && dsq.isLocal() && dsq.owner != nil {
+		dsq.owner.nrImmed--
+	}
 }
 
 // dispatchDequeue mirrors scx_dispatch_dequeue().
@@ -266,7 +316,7 @@ func (x *Ext) runDeferred(r *rqState) {
 		}
 	}
 	if r.reenqLocalFlags != 0 && x.root != nil {
-		fl := r.reenqLocalFlags
+		fl := r.reenqLocalFlags &^ reenqScheduled
 		r.reenqLocalFlags = 0
 		x.reenqLocal(x.root, r, fl)
 	}
@@ -455,7 +505,14 @@ func (x *Ext) YieldTo(rq *sched.RQ, to *Task) bool {
 
 // WakeupPreempt mirrors wakeup_preempt_scx(): preemption between ext tasks
 // goes through slices and kicks; nothing to do.
-func (x *Ext) WakeupPreempt(rq *sched.RQ, p *Task, wf int) {}
+func (x *Ext) WakeupPreempt(rq *sched.RQ, p *Task, wf int) {
+	if p.Class() == sched.Class(x) {
+		return
+	}
+	if r := rs(rq); r.nrImmed > 0 {
+		x.scheduleReenqLocal(r, 0)
+	}
+}
 
 // --- moving tasks between DSQs ------------------------------------------------
 
@@ -493,7 +550,7 @@ func (x *Ext) moveLocalTaskToLocalDSQ(sch *Sched, p *Task, enqFlags uint64, dst 
 	} else {
 		listInsertAfter(d.head.prev, e)
 	}
-	d.nr++
+	x.dsqIncNr(d, e, enqFlags)
 	e.dsq = d
 	x.rqOwnedPostEnq(sch, dst, d, p, enqFlags)
 }
@@ -786,6 +843,8 @@ func (x *Ext) PutPrev(rq *sched.RQ, p *Task, next *Task) {
 	if e.flags&TaskQueued != 0 {
 		x.setTaskRunnable(r, e)
 		switch {
+		case e.Slice != 0 && !sch.Bypassing() && e.flags&taskImmed != 0:
+			x.doEnqueueTask(r, p, EnqReenq, -1)
 		case e.Slice != 0 && !sch.Bypassing():
 			x.dispatchEnqueue(sch, r, r.local, p, 0, 0, EnqHead)
 		case next != nil && x.core.ClassAbove(x, next.Class()):

@@ -32,6 +32,7 @@ type rqState struct {
 	nextIdle bool
 	// idleRenotify is SCX_RQ_ROOT_IDLE_RENOTIFY.
 	idleRenotify bool
+	nrImmed      int
 }
 
 // Ext is the sched_ext class of one simulated machine: the kernel-global
@@ -108,6 +109,7 @@ func New(core *sched.Core) *Ext {
 		rs := &rqState{rq: rq, online: rq.Online(), cpuperfTarget: CPUPerfOne}
 		rs.runnable.rnext, rs.runnable.rprev = &rs.runnable, &rs.runnable
 		rs.local = newDSQ(DSQLocal, nil, cpu, x.cpuNode(cpu))
+		rs.local.owner = rs
 		rq.Ext = rs
 		x.rqs[cpu] = rs
 	}

@@ -350,15 +350,25 @@ func (x *Ext) dsqMove(id kfID, it *DSQIter, p *Task, dsqID, enqFlags uint64) boo
 	return true
 }
 
-// reenqLocal mirrors reenq_local(): take the tasks off r's local DSQ and
-// pass them through ops.enqueue() again with SCX_ENQ_REENQ.
+// reenqLocal mirrors reenq_local() + local_task_should_reenq(): take the
+// chosen tasks off r's local DSQ and pass them through ops.enqueue() again
+// with SCX_ENQ_REENQ. SCX_REENQ_ANY takes every task; an SCX_ENQ_IMMED task
+// goes unless it is first and the CPU is open for it.
 func (x *Ext) reenqLocal(sch *Sched, r *rqState, flags uint64) uint32 {
 	var tasks []*Task
+	open := x.rqIsOpen(r, 0)
+	first := true
 	for e := r.local.first(); e != nil; e = r.local.next(e, false) {
-		if flags&ReenqAny == 0 && e.flags&taskImmed == 0 {
+		isFirst := first
+		first = false
+		if e.flags&taskImmed != 0 && (!isFirst || !open) {
+			sch.events.ReenqImmed++
+			tasks = append(tasks, e.p)
 			continue
 		}
-		tasks = append(tasks, e.p)
+		if flags&ReenqAny != 0 {
+			tasks = append(tasks, e.p)
+		}
 	}
 	for _, p := range tasks {
 		x.dispatchDequeue(r, p)
@@ -386,9 +396,7 @@ func (x *Ext) ReenqueueLocalV2() {
 	if sch == nil || !x.kfAllowed(sch, kfReenqueueLocalV2) || sch.Bypassing() {
 		return
 	}
-	r := x.rqs[x.curCPU()]
-	r.reenqLocalFlags |= ReenqAny
-	x.scheduleDeferred(r)
+	x.scheduleReenqLocal(x.rqs[x.curCPU()], ReenqAny)
 }
 
 // DsqReenq is scx_bpf_dsq_reenq(): schedule re-enqueueing the tasks of a
@@ -425,8 +433,7 @@ func (x *Ext) DsqReenq(dsqID, reenqFlags uint64) {
 		x.scxError(sch, "DSQ 0x%x not allowed for reenq", dsqID)
 		return
 	}
-	r.reenqLocalFlags |= reenqFlags
-	x.scheduleDeferred(r)
+	x.scheduleReenqLocal(r, reenqFlags)
 }
 
 // reenqUser mirrors reenq_user(): every task queued before the walk goes
@@ -948,3 +955,18 @@ func (x *Ext) CidTopo(cid int32) topo.CidTopo {
 }
 
 var _ sched.Ext = (*Ext)(nil)
+
+// TidToTask is scx_bpf_tid_to_task(): the task with thread id tid (scxsim
+// uses the pid as p->scx.tid) when SCX_OPS_TID_TO_TASK is on, nil
+// otherwise.
+func (x *Ext) TidToTask(tid uint64) *Task {
+	sch := x.sched()
+	if sch == nil || sch.ops.Flags&OpsTidToTask == 0 || tid > 1<<31 {
+		return nil
+	}
+	return x.core.TaskByPID(int32(tid))
+}
+
+// LockedRQ is scx_bpf_locked_rq(): the runqueue the current op holds, nil
+// outside rq-locked ops.
+func (x *Ext) LockedRQ() *sched.RQ { return x.lockedRQ() }

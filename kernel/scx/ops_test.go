@@ -7,9 +7,9 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/scxsim/scxsim/kernel/scx"
 	"github.com/scxsim/scxsim/kernel/sched"
 	"github.com/scxsim/scxsim/kernel/sched/schedtest"
+	"github.com/scxsim/scxsim/kernel/scx"
 	"github.com/scxsim/scxsim/kernel/topo"
 )
 
@@ -181,8 +181,11 @@ func TestHotplug(t *testing.T) {
 			}
 			ei := sch.ExitInfo()
 			if ei.Kind != scx.ExitUnregKern || ei.Msg != "cpu 1 going offline, exiting scheduler" ||
-				uint64(ei.ExitCode) != scx.ECodeActRestart|scx.ECodeRsnHotplug {
+				uint64(ei.ExitCode) != scx.ECodeActRestart|scx.ECodeRsnHotplug || !ei.RestartRequested() {
 				t.Fatalf("exit %+v", ei)
+			}
+			if r := ei.Report(); r != "EXIT: unregistered from the main kernel (cpu 1 going offline, exiting scheduler)\n" {
+				t.Fatalf("report %q", r)
 			}
 		})
 	}
@@ -316,5 +319,96 @@ func TestCPUReleaseAcquire(t *testing.T) {
 	e.d.Run(10_000_000)
 	if !slices.Equal(log, []string{"release fair", "acquire"}) {
 		t.Fatalf("calls %v", log)
+	}
+}
+
+// SCX_ENQ_IMMED: a task inserted into a busy CPU's local DSQ is handed
+// back to ops.enqueue() with SCX_ENQ_REENQ instead of waiting there.
+func TestEnqImmed(t *testing.T) {
+	for _, immed := range []bool{false, true} {
+		t.Run(fmt.Sprint(immed), func(t *testing.T) {
+			e := newEnv(t, "1x1x2x1", topo.Linear)
+			x := e.x
+			reenq := 0
+			var fl uint64
+			if immed {
+				fl = scx.EnqImmed
+			}
+			sch := e.register(&scx.Ops{Name: "immed",
+				SelectCPU: func(p *sched.Task, prev int32, wf uint64) int32 { return 0 },
+				Enqueue: func(p *sched.Task, f uint64) {
+					switch {
+					case p.Comm == "hog":
+						x.DsqInsert(p, scx.DSQLocalOn|0, scx.SliceInf, 0)
+					case f&scx.EnqReenq != 0:
+						reenq++
+						x.DsqInsert(p, scx.DSQLocalOn|1, 0, 0)
+					default:
+						x.DsqInsert(p, scx.DSQLocalOn|0, 0, fl)
+					}
+				},
+			})
+			e.spawn("hog", schedtest.Behavior{}, sched.TaskSpec{CPUs: mask(2, 0)})
+			e.d.Run(1_000_000)
+			w := e.spawn("waiter", schedtest.Behavior{}, sched.TaskSpec{CPU: 0})
+			e.d.Run(10_000_000)
+			if immed {
+				if reenq == 0 || w.CPU() != 1 || e.d.Runtime(w) == 0 || sch.Events().ReenqImmed == 0 {
+					t.Fatalf("reenq %d cpu %d ran %d", reenq, w.CPU(), e.d.Runtime(w))
+				}
+			} else if reenq != 0 || e.d.Runtime(w) != 0 {
+				t.Fatalf("non-IMMED task reenqueued %d / ran %d", reenq, e.d.Runtime(w))
+			}
+		})
+	}
+}
+
+// A panic in a Go op ejects the scheduler instead of crashing.
+func TestOpPanic(t *testing.T) {
+	e := newEnv(t, "1x1x1x1", topo.Linear)
+	sch := e.register(&scx.Ops{Name: "panic", Enqueue: func(p *sched.Task, f uint64) { panic("oops") }})
+	p := e.spawn("p", schedtest.Behavior{}, sched.TaskSpec{})
+	e.d.Run(10_000_000)
+	if sch.ExitInfo().Msg != "ops.enqueue() panicked: oops" || e.d.Runtime(p) == 0 {
+		t.Fatalf("exit %q, ran %d", sch.ExitInfo().Msg, e.d.Runtime(p))
+	}
+}
+
+// ops.dispatch() that keeps dispatching elsewhere is cut after
+// SCX_DSP_MAX_LOOPS rounds and the CPU kicked.
+func TestDispatchLoopLimit(t *testing.T) {
+	e := newEnv(t, "1x1x2x1", topo.Linear)
+	x := e.x
+	var q []*sched.Task
+	calls := 0
+	var at []uint64
+	e.register(&scx.Ops{Name: "loop",
+		SelectCPU: func(p *sched.Task, prev int32, wf uint64) int32 { return prev },
+		Enqueue:   func(p *sched.Task, f uint64) { q = append(q, p) },
+		Dispatch: func(cpu int32, prev *sched.Task) {
+			if cpu != 0 || len(q) == 0 {
+				return
+			}
+			calls++
+			at = append(at, e.d.Now())
+			x.DsqInsert(q[0], scx.DSQLocalOn|1, 0, 0)
+			q = q[1:]
+		},
+	})
+	for i := 0; i < 40; i++ {
+		e.spawn("t", schedtest.Behavior{}, sched.TaskSpec{CPU: 1})
+	}
+	e.d.Run(200_000)
+	first := 0
+	for _, a := range at {
+		if a == at[0] {
+			first++
+		}
+	}
+	if first != scx.DspMaxLoops {
+		t.Fatalf("%d dispatch rounds in the first pass, want %d", first, scx.DspMaxLoops)
+	}
+	if calls != 40 {
+		t.Fatalf("the kick did not bring cpu 0 back: %d rounds", calls)
 	}
 }
