@@ -103,6 +103,9 @@ type Ext interface {
 	Fork(p *Task) error
 	PostFork(p *Task)
 	CancelFork(p *Task)
+	// CheckSetscheduler mirrors scx_check_setscheduler(): an error refuses
+	// the policy change.
+	CheckSetscheduler(p *Task, pol Policy) error
 	// Dead mirrors sched_ext_dead(): the task is gone.
 	Dead(p *Task)
 	// Tick mirrors scx_tick() (watchdog check), after the class tick.

@@ -624,8 +624,10 @@ func (c *Core) schedule(rq *RQ, preempt bool) {
 			next.WaitTime += rq.clock - next.runnableSince
 		}
 		next.runnableSince = 0
-		kind := EvSwitch
-		c.Event(Event{Kind: kind, CPU: rq.CPU, Task: next, Prev: prev})
+		if prev.state == Runnable && prev.onRQ && prev != rq.idle {
+			c.Event(Event{Kind: EvPreempt, CPU: rq.CPU, Task: prev})
+		}
+		c.Event(Event{Kind: EvSwitch, CPU: rq.CPU, Task: next, Prev: prev})
 		if prev.onRQ && prev.state == Runnable {
 			prev.runnableSince = rq.clock
 		}
@@ -900,6 +902,11 @@ func (c *Core) SetPolicy(p *Task, pol Policy) error {
 	}
 	if pol == p.policy {
 		return nil
+	}
+	if c.ext != nil {
+		if err := c.ext.CheckSetscheduler(p, pol); err != nil {
+			return err
+		}
 	}
 	c.changeClass(p, func() {
 		p.policy = pol

@@ -308,3 +308,12 @@ func (x *Ext) CgroupSetIdle(cg *Cgroup, idle bool) {
 		x.call(sch, opCgroupSetIdle, nil, nil, nil, func() { sch.ops.CgroupSetIdle(cg, idle) })
 	}
 }
+
+// CheckSetscheduler mirrors scx_check_setscheduler(): a task whose
+// ops.init_task() set p->scx.disallow may not switch to SCHED_EXT.
+func (x *Ext) CheckSetscheduler(p *Task, pol sched.Policy) error {
+	if x.enabled && ent(p).Disallow && p.Policy() != pol && pol == sched.PolicyExt {
+		return syscall.EACCES
+	}
+	return nil
+}

@@ -412,3 +412,24 @@ func TestDispatchLoopLimit(t *testing.T) {
 		t.Fatalf("the kick did not bring cpu 0 back: %d rounds", calls)
 	}
 }
+
+// ops.init_task() setting p->scx.disallow keeps a task off sched_ext.
+func TestDisallow(t *testing.T) {
+	e := newEnv(t, "1x1x1x1", topo.Linear)
+	p := e.spawn("p", schedtest.Behavior{}, sched.TaskSpec{Policy: sched.PolicyExt})
+	q := e.spawn("q", schedtest.Behavior{}, sched.TaskSpec{Policy: sched.PolicyExt})
+	e.d.Run(1_000_000)
+	e.register(&scx.Ops{Name: "dis", Flags: scx.OpsSwitchPartial,
+		InitTask: func(t *sched.Task, a scx.InitTaskArgs) int32 {
+			if t.Comm == "p" {
+				scx.EntityOf(t).Disallow = true
+			}
+			return 0
+		}})
+	if p.Policy() != sched.PolicyNormal || p.Class() != e.c.FairClass() || q.Class() != sched.Class(e.x) {
+		t.Fatalf("p %v in %s, q in %s", p.Policy(), p.Class().Name(), q.Class().Name())
+	}
+	if err := e.c.SetPolicy(p, sched.PolicyExt); err != syscall.EACCES {
+		t.Fatalf("SetPolicy: %v, want EACCES", err)
+	}
+}
