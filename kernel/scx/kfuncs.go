@@ -970,3 +970,13 @@ func (x *Ext) TidToTask(tid uint64) *Task {
 // LockedRQ is scx_bpf_locked_rq(): the runqueue the current op holds, nil
 // outside rq-locked ops.
 func (x *Ext) LockedRQ() *sched.RQ { return x.lockedRQ() }
+
+// OpError raises scx_error() on the loaded scheduler with msg, for
+// kernel-side failures the caller detected while running an op (the BPF
+// adapter's program faults, bad arguments): SCX_EXIT_ERROR, "runtime
+// error".
+func (x *Ext) OpError(msg string) {
+	if sch := x.sched(); sch != nil {
+		x.scxError(sch, "%s", msg)
+	}
+}
