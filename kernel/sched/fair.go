@@ -301,8 +301,8 @@ func (fc *fairClass) SetNext(rq *RQ, p *Task, first bool) {
 }
 
 // SelectTaskRQ mirrors select_task_rq_fair() reduced to select_idle_sibling():
-// prev if idle, else an idle CPU of prev's LLC, else any idle allowed CPU,
-// else prev.
+// prev if idle, else an idle CPU of prev's LLC, else prev. Idle CPUs of
+// other LLCs get work through the newly-idle and periodic balancing.
 func (fc *fairClass) SelectTaskRQ(p *Task, prev int, wf int) int {
 	c := fc.core
 	idle := func(cpu int) bool {
@@ -314,12 +314,6 @@ func (fc *fairClass) SelectTaskRQ(p *Task, prev int, wf int) int {
 	}
 	for _, cpu := range c.m.LLCCPUs(prev) {
 		if idle(cpu) {
-			return cpu
-		}
-	}
-	n := len(c.rqs)
-	for i := 1; i < n; i++ {
-		if cpu := (prev + i) % n; idle(cpu) {
 			return cpu
 		}
 	}

@@ -433,3 +433,34 @@ func TestDisallow(t *testing.T) {
 		t.Fatalf("SetPolicy: %v, want EACCES", err)
 	}
 }
+
+// A dispatch to an offline CPU's local DSQ falls back to the global DSQ
+// without an error, counted as SCX_EV_DISPATCH_LOCAL_DSQ_OFFLINE.
+func TestDispatchOfflineFallback(t *testing.T) {
+	e := newEnv(t, "1x1x2x1", topo.Linear)
+	x := e.x
+	var q []*sched.Task
+	sch := e.register(&scx.Ops{Name: "off",
+		SelectCPU: func(p *sched.Task, prev int32, wf uint64) int32 { return prev },
+		Enqueue:   func(p *sched.Task, f uint64) { q = append(q, p) },
+		Dispatch: func(cpu int32, prev *sched.Task) {
+			for _, p := range q {
+				x.DsqInsert(p, scx.DSQLocalOn|1, 0, 0)
+			}
+			q = q[:0]
+		},
+		CPUOnline:  func(int32) {},
+		CPUOffline: func(int32) {},
+	})
+	if err := e.c.SetOnline(1, false); err != nil {
+		t.Fatal(err)
+	}
+	p := e.spawn("p", schedtest.Behavior{}, sched.TaskSpec{CPU: 0})
+	e.d.Run(10_000_000)
+	if sch.ExitKind() != scx.ExitNone || sch.Events().DispatchLocalDSQOffline == 0 {
+		t.Fatalf("exit %q, offline events %d", sch.ExitInfo().Msg, sch.Events().DispatchLocalDSQOffline)
+	}
+	if e.d.Runtime(p) < 5_000_000 || p.CPU() != 0 {
+		t.Fatalf("task ran %d on cpu %d", e.d.Runtime(p), p.CPU())
+	}
+}
