@@ -125,9 +125,12 @@ int build(void *ctx)
 		nd->key = keys[i];
 		nd->val = vals[i];
 		nd->seq = st.nr_nodes;
-		nd->next = NULL;
-		nd->left = NULL;
-		nd->right = NULL;
+		/*
+		 * next, left and right start out NULL: arena pages come
+		 * zeroed and nodes are never reused. (clang-19 turns
+		 * explicit NULL stores into a memset it emits without the
+		 * addr_space_cast to the kernel view.)
+		 */
 		if (st.tail)
 			st.tail->next = nd;
 		else
