@@ -3,6 +3,7 @@ package scx
 import (
 	"syscall"
 
+	"github.com/scxsim/scxsim/kernel/cmask"
 	"github.com/scxsim/scxsim/kernel/sched"
 	"github.com/scxsim/scxsim/kernel/topo"
 )
@@ -979,4 +980,15 @@ func (x *Ext) OpError(msg string) {
 	if sch := x.sched(); sch != nil {
 		x.scxError(sch, "%s", msg)
 	}
+}
+
+// IdleCmask fills m with the idle cids (the built-in idle cpumask
+// translated through the cid table), for Go cid-form schedulers; false if
+// built-in idle tracking or the cid table is not there.
+func (x *Ext) IdleCmask(m cmask.Mask) bool {
+	if x.cids == nil || !x.idle.builtin {
+		return false
+	}
+	x.cids.CpumaskToCmask(x.idle.cpu, m)
+	return true
 }

@@ -42,10 +42,21 @@ func (x *Ext) flushKicks() {
 			continue
 		}
 		curr := rq.Curr()
-		if k.flags&KickPreempt != 0 && curr.Class() == sched.Class(x) {
+		onExt := curr.Class() == sched.Class(x)
+		if k.flags&KickPreempt != 0 && onExt {
 			ent(curr).Slice = 0
 		}
 		x.core.ReschedCurr(rq)
+		if k.flags&KickWait != 0 && onExt && k.cpu != k.from {
+			// SCX_KICK_WAIT: the kicker goes on only once the target's
+			// ext task switched out. Virtual time does not pass while
+			// the kicker spins, so the target schedules right here.
+			seq := x.rqs[k.cpu].kickSync
+			x.core.Schedule(k.cpu)
+			if x.rqs[k.cpu].kickSync == seq {
+				x.core.ReschedCurr(rq)
+			}
+		}
 	}
 }
 

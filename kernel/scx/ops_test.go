@@ -464,3 +464,45 @@ func TestDispatchOfflineFallback(t *testing.T) {
 		t.Fatalf("task ran %d on cpu %d", e.d.Runtime(p), p.CPU())
 	}
 }
+
+// SCX_KICK_WAIT returns only after the target's ext task switched out.
+func TestKickWait(t *testing.T) {
+	e := newEnv(t, "1x1x2x1", topo.Linear)
+	x := e.x
+	e.register(&scx.Ops{Name: "wait",
+		SelectCPU: func(p *sched.Task, prev int32, wf uint64) int32 { return prev },
+		Enqueue: func(p *sched.Task, f uint64) {
+			x.DsqInsert(p, scx.DSQLocalOn|uint64(p.CPU()), scx.SliceInf, 0)
+		},
+	})
+	a := e.spawn("a", schedtest.Behavior{}, sched.TaskSpec{CPUs: mask(2, 1), CPU: 1})
+	e.spawn("b", schedtest.Behavior{}, sched.TaskSpec{CPUs: mask(2, 1), CPU: 1})
+	e.d.Run(1_000_000)
+	if e.c.RQ(1).Curr() != a {
+		t.Fatalf("cpu1 runs %s", e.c.RQ(1).Curr())
+	}
+	n := e.c.RQ(1).NrSwitches
+	x.KickCPU(1, scx.KickPreempt|scx.KickWait)
+	e.d.Drain()
+	if e.c.RQ(1).NrSwitches == n || e.c.RQ(1).Curr() == a {
+		t.Fatalf("target did not switch before the kick returned (curr %s)", e.c.RQ(1).Curr())
+	}
+}
+
+// A scheduler can be loaded again after it was unloaded.
+func TestReRegister(t *testing.T) {
+	e := newEnv(t, "1x1x2x1", topo.Linear)
+	p := e.spawn("p", schedtest.Behavior{Run: 1_000_000, Sleep: 500_000}, sched.TaskSpec{})
+	for i := 0; i < 3; i++ {
+		f, sch := newFIFO(e, 0)
+		e.d.Run(e.d.Now() + 20_000_000)
+		if p.Class() != sched.Class(e.x) || f.Enqueued+f.LocalInserts == 0 {
+			t.Fatalf("round %d: class %s", i, p.Class().Name())
+		}
+		e.x.Unregister(sch)
+		e.d.Run(e.d.Now() + 5_000_000)
+		if p.Class() != e.c.FairClass() || e.x.State() != scx.Disabled {
+			t.Fatalf("round %d: after unregister class %s state %v", i, p.Class().Name(), e.x.State())
+		}
+	}
+}
