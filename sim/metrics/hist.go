@@ -33,13 +33,9 @@ func NewHist() *Hist { return &Hist{h: hdr.New(histMin, histMax, histSig), min: 
 
 // Record adds one value in ns.
 func (h *Hist) Record(ns uint64) {
-	v := int64(min(ns, histMax))
-	if v < histMin {
-		// The histogram cannot hold 0; it counts as the lowest value.
-		_ = h.h.RecordValue(histMin)
-	} else {
-		_ = h.h.RecordValue(v)
-	}
+	v := int64(min(ns, histMax-1))
+	// The histogram cannot hold 0: it stores v+1 and queries subtract 1.
+	_ = h.h.RecordValue(v + 1)
 	h.n++
 	h.sum += float64(v)
 	h.min = min(h.min, v)
@@ -71,7 +67,7 @@ func (h *Hist) Summary(withCDF bool) Summary {
 		return Summary{}
 	}
 	q := func(p float64) int64 {
-		v := h.h.ValueAtQuantile(p)
+		v := h.h.ValueAtQuantile(p) - 1
 		return min(max(v, h.min), h.max)
 	}
 	s := Summary{Count: h.n, Mean: round3(h.sum / float64(h.n)), Min: h.min,
@@ -94,7 +90,7 @@ func (h *Hist) cdf() [][2]float64 {
 	}
 	out := make([][2]float64, 0, len(qs))
 	for _, p := range qs {
-		v := h.h.ValueAtQuantile(p)
+		v := h.h.ValueAtQuantile(p) - 1
 		v = min(max(v, h.min), h.max)
 		if p == 0 {
 			v = h.min

@@ -300,8 +300,8 @@ func (r *Recorder) Finish(end uint64, cpus []int, withTasks bool) *Results {
 		allWake.Merge(g.wake)
 		allWait.Merge(g.wait)
 	}
-	tot.Wakeup = allWake.Summary(false)
-	tot.Wait = allWait.Summary(false)
+	tot.Wakeup = allWake.Summary(r.cdf)
+	tot.Wait = allWait.Summary(r.cdf)
 	// Cgroups, sorted by path.
 	paths := make([]string, 0, len(cg))
 	for p := range cg {
