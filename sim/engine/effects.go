@@ -18,7 +18,7 @@ import (
 //   - IdleExitNS: a request to an idle CPU takes this much longer (leaving
 //     the idle state). A sleeper woken by its timer on an idle machine thus
 //     waits IdleExitNS; one woken onto another idle CPU waits IPILatencyNS
-//     + IdleExitNS.
+//   - IdleExitNS.
 //   - SMTFactor: a task runs at this fraction of its speed while an SMT
 //     sibling of its CPU runs a task too (1 disables the effect).
 //   - Warmup*NS: a task that runs on a different CPU than last time first

@@ -4,13 +4,13 @@ package engine
 type evKind uint8
 
 const (
-	evTick     evKind = iota // scheduler tick on cpu
-	evResched                // a reschedule request reaches cpu
-	evPhaseEnd               // the run phase of task t ends (if gen still matches)
-	evSleepEnd               // task t's sleep or timer expires (if gen still matches)
-	evHostTimer              // a timer the core armed: call fn
-	evArrival                // the next request of arrival stream cpu arrives
-	evStart                  // group cpu's tasks start
+	evTick      evKind = iota // scheduler tick on cpu
+	evResched                 // a reschedule request reaches cpu
+	evPhaseEnd                // the run phase of task t ends (if gen still matches)
+	evSleepEnd                // task t's sleep or timer expires (if gen still matches)
+	evHostTimer               // a timer the core armed: call fn
+	evArrival                 // the next request of arrival stream cpu arrives
+	evStart                   // group cpu's tasks start
 )
 
 // event is one entry of the queue. Events fire in (at, seq) order: time,

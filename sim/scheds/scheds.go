@@ -193,9 +193,9 @@ var opNames = map[string][2]string{
 	"DumpTask": {"dump_task", ""}, "CgroupInit": {"cgroup_init", "cpuctl_init"},
 	"CgroupExit": {"cgroup_exit", "cpuctl_exit"}, "CgroupPrepMove": {"cgroup_prep_move", "cpuctl_prep_move"},
 	"CgroupMove": {"cgroup_move", "cpuctl_move"}, "CgroupCancelMove": {"cgroup_cancel_move", "cpuctl_cancel_move"},
-	"CgroupSetWeight": {"cgroup_set_weight", "cpuctl_set_weight"},
+	"CgroupSetWeight":    {"cgroup_set_weight", "cpuctl_set_weight"},
 	"CgroupSetBandwidth": {"cgroup_set_bandwidth", "cpuctl_set_bandwidth"},
-	"CgroupSetIdle": {"cgroup_set_idle", "cpuctl_set_idle"}, "CPUOnline": {"cpu_online", "cid_online"},
+	"CgroupSetIdle":      {"cgroup_set_idle", "cpuctl_set_idle"}, "CPUOnline": {"cpu_online", "cid_online"},
 	"CPUOffline": {"cpu_offline", "cid_offline"}, "InitCids": {"init_cids", ""}, "Init": {"init", ""},
 	"Exit": {"exit", ""}, "CPUAcquire": {"cpu_acquire", ""}, "CPURelease": {"cpu_release", ""},
 }

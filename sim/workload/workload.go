@@ -75,27 +75,27 @@ type OpKind uint8
 // Program operations. Durations are in ns of the reference CPU (capacity
 // 1024 at full performance) for OpRun, wall/CPU time for the others.
 const (
-	OpRun        OpKind = iota // run Dur of work; slower CPUs take longer
-	OpRunTime                  // run for Dur of CPU time, whatever the CPU's speed
-	OpSleep                    // sleep Dur
-	OpTimer                    // sleep until the next Period boundary of timer Name
-	OpWake                     // wake Target (adds a token to each woken task)
-	OpWait                     // block until Count tokens arrived, consume them
-	OpBarrier                  // wait until every task using barrier Name arrived
-	OpFork                     // create Count tasks of group Target.Group; Wait blocks until they exit
-	OpExit                     // exit
-	OpAffinity                 // set the affinity to CPUs (nil: every CPU)
-	OpNice                     // set the nice value to Nice
-	OpPolicy                   // set the policy to Policy
-	OpCgroup                   // move to cgroup Name
-	OpYield                    // sched_yield()
-	OpLoop                     // run Body Count times (-1: forever)
-	OpServe                    // take a request from pool Name (block while empty), run its service time
-	OpLock                     // lock mutex Name
-	OpUnlock                   // unlock mutex Name
-	OpCondWait                 // wait on condition Name, releasing mutex Mutex meanwhile
-	OpSignal                   // wake the first waiter of condition Name
-	OpBroadcast                // wake every waiter of condition Name
+	OpRun       OpKind = iota // run Dur of work; slower CPUs take longer
+	OpRunTime                 // run for Dur of CPU time, whatever the CPU's speed
+	OpSleep                   // sleep Dur
+	OpTimer                   // sleep until the next Period boundary of timer Name
+	OpWake                    // wake Target (adds a token to each woken task)
+	OpWait                    // block until Count tokens arrived, consume them
+	OpBarrier                 // wait until every task using barrier Name arrived
+	OpFork                    // create Count tasks of group Target.Group; Wait blocks until they exit
+	OpExit                    // exit
+	OpAffinity                // set the affinity to CPUs (nil: every CPU)
+	OpNice                    // set the nice value to Nice
+	OpPolicy                  // set the policy to Policy
+	OpCgroup                  // move to cgroup Name
+	OpYield                   // sched_yield()
+	OpLoop                    // run Body Count times (-1: forever)
+	OpServe                   // take a request from pool Name (block while empty), run its service time
+	OpLock                    // lock mutex Name
+	OpUnlock                  // unlock mutex Name
+	OpCondWait                // wait on condition Name, releasing mutex Mutex meanwhile
+	OpSignal                  // wake the first waiter of condition Name
+	OpBroadcast               // wake every waiter of condition Name
 )
 
 var opNames = [...]string{"run", "runtime", "sleep", "timer", "wake", "wait", "barrier", "fork",
