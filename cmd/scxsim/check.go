@@ -11,34 +11,9 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"github.com/spf13/cobra"
 
-	"github.com/scxsim/scxsim/bpf/arena"
-	"github.com/scxsim/scxsim/bpf/helpers"
 	"github.com/scxsim/scxsim/bpf/loader"
-	"github.com/scxsim/scxsim/bpf/stream"
-	"github.com/scxsim/scxsim/bpf/vm"
-	"github.com/scxsim/scxsim/kernel/ktypes"
+	"github.com/scxsim/scxsim/kernel/scx/bpfsched"
 )
-
-// defaultKconfig is the simulated kernel's configuration as .kconfig
-// externs see it (an x86-64 build with PREEMPT_RCU and 1000 Hz ticks).
-var defaultKconfig = map[string]string{
-	"CONFIG_X86_64":            "y",
-	"CONFIG_SMP":               "y",
-	"CONFIG_NR_CPUS":           "512",
-	"CONFIG_HZ":                "1000",
-	"CONFIG_PREEMPT_RCU":       "y",
-	"CONFIG_PREEMPT_RT":        "n",
-	"CONFIG_NO_HZ_IDLE":        "y",
-	"CONFIG_SCHED_CLASS_EXT":   "y",
-	"CONFIG_DEBUG_INFO_BTF":    "y",
-	"CONFIG_CC_VERSION_TEXT":   `"clang version 19"`,
-	"CONFIG_LOCALVERSION":      `""`,
-	"CONFIG_BPF_SYSCALL":       "y",
-	"CONFIG_BPF_JIT_ALWAYS_ON": "y",
-}
-
-// simKernelVersion is LINUX_KERNEL_VERSION of the simulated kernel.
-var simKernelVersion = loader.KernelVersion(7, 0, 0)
 
 func init() { rootCmd.AddCommand(newCheckCmd()) }
 
@@ -63,17 +38,15 @@ ones marked). A load failure exits non-zero with the loader's error.`,
 			if err != nil {
 				return &exitError{2, err}
 			}
-			opts, err := simKernelOptions(cpus, kconfig)
-			if err != nil {
-				return &exitError{2, err}
+			if _, err := bpfsched.NewEnv(bpfsched.Config{CPUs: cpus, Kconfig: kconfig}); err != nil {
+				return &exitError{2, fmt.Errorf("--%w", err)}
 			}
-			opts.Globals = sets
-			obj, err := loader.Load(raw, opts)
+			o, err := bpfsched.Load(raw, bpfsched.Config{CPUs: cpus, Kconfig: kconfig, Globals: sets})
 			if err != nil {
 				return &exitError{1, fmt.Errorf("%s: %w", args[0], err)}
 			}
-			defer obj.Close()
-			return printObject(cmd.OutOrStdout(), args[0], len(raw), obj)
+			defer o.Close()
+			return printObject(cmd.OutOrStdout(), args[0], len(raw), o.Obj)
 		},
 	}
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "set a global variable before load: NAME=VALUE (repeatable)")
@@ -82,83 +55,14 @@ ones marked). A load failure exits non-zero with the loader's error.`,
 	return cmd
 }
 
-// simKernelOptions wires the simulated kernel's pieces into loader options:
-// kernel/ktypes' BTF, kfunc filters and per-CPU variables, the bpf/helpers
-// table with the arena and stream kfuncs.
+// simKernelOptions returns the loader options of the default simulated
+// kernel (kernel/scx/bpfsched's environment) for cpus possible CPUs.
 func simKernelOptions(cpus int, kconfig []string) (loader.Options, error) {
-	kbtf, err := ktypes.BTF()
+	env, err := bpfsched.NewEnv(bpfsched.Config{CPUs: cpus, Kconfig: kconfig})
 	if err != nil {
 		return loader.Options{}, err
 	}
-	table := helpers.NewTable()
-	table.AddKfuncs(arena.Kfuncs(nil))
-	table.AddKfuncs(stream.NewSet().Kfuncs())
-	kc := map[string]string{}
-	for k, v := range defaultKconfig {
-		kc[k] = v
-	}
-	for _, a := range kconfig {
-		name, val, ok := strings.Cut(a, "=")
-		if !ok {
-			return loader.Options{}, fmt.Errorf("--kconfig %q: want CONFIG_NAME=VALUE", a)
-		}
-		kc[name] = val
-	}
-	mem := vm.NewMemory()
-	// The per-CPU area backing __ksym kernel variables.
-	syms := map[string]uint64{}
-	if size := ktypes.PerCPUSize(); size > 0 {
-		_, base := mem.Map("percpu", make([]byte, size), vm.PermRead)
-		for _, v := range ktypes.KernelVars() {
-			syms[v.Name] = base + uint64(v.Offset)
-		}
-	}
-	return loader.Options{
-		KernelBTF:     kbtf,
-		Helpers:       table.Helper,
-		Kfuncs:        checkKfuncs(table),
-		KfuncFilter:   kfuncFilter,
-		KernelVersion: simKernelVersion,
-		Kconfig:       kc,
-		KernelSymbols: syms,
-		NumCPU:        cpus,
-		Memory:        mem,
-	}, nil
-}
-
-// checkKfuncs resolves kfuncs through the helpers table; a kfunc of the
-// simulated kernel the table does not implement (the sched_ext core's own,
-// which kernel/scx provides when a scheduler runs) resolves to a function
-// that refuses to run, since check never runs a program.
-func checkKfuncs(table *helpers.Table) func(string) (vm.Helper, bool) {
-	return func(name string) (vm.Helper, bool) {
-		if h, ok := table.Kfunc(name); ok {
-			return h, true
-		}
-		if _, ok := ktypes.LookupKfunc(name); ok {
-			msg := fmt.Sprintf("kfunc %s: scxsim check loads programs without running them", name)
-			return func(*vm.Exec, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
-				return 0, fmt.Errorf("%s", msg)
-			}, true
-		}
-		return nil, false
-	}
-}
-
-// kfuncFilter applies the sched_ext kfunc filters (per callback, per form).
-func kfuncFilter(name string, p loader.ProgContext) bool {
-	k, ok := ktypes.LookupKfunc(name)
-	if !ok {
-		return true
-	}
-	pt := ktypes.ProgTracing
-	switch {
-	case strings.HasPrefix(p.Section, "struct_ops"):
-		pt = ktypes.ProgStructOps
-	case p.Section == "syscall":
-		pt = ktypes.ProgSyscall
-	}
-	return ktypes.KfuncAllowed(k, pt, p.Op, p.StructOps == "sched_ext_ops_cid")
+	return env.LoaderOptions()
 }
 
 var mapTypeNames = map[uint32]string{
