@@ -48,5 +48,26 @@
 // info. No task is lost.
 //
 // Entity (EntityOf(p)) is p->scx: slice, dsq_vtime, weight, flags, ops
-// state, for the BPF adapter's task_struct mirror.
+// state, for the BPF adapter's task_struct mirror. OpError lets the adapter
+// raise scx_error() for failures it detects (a faulting program).
+//
+// # Model notes
+//
+// Everything runs on one goroutine, so the kernel's lock dances and the
+// transient ops states (QUEUEING, DISPATCHING, holding_cpu) collapse: a
+// dispatch either finds its task still QUEUED with the same qseq or is
+// ignored, as in the kernel. What the kernel defers to irq_work, balance
+// callbacks or kthreads (kicks, deferred local dispatches, re-enqueues, the
+// disable work) runs as zero-delay host timers, i.e. right after the
+// current scheduling operation. SCX_KICK_WAIT makes the target CPU
+// schedule before the kicking CPU goes on (the kicker's spin takes no
+// virtual time). Slices are charged at ticks (update_curr at tick,
+// dequeue, put_prev), as the kernel without hrtick does.
+//
+// Not modelled: sub-schedulers (ops.sub_*, scx_bpf_sub_* kfuncs, caps,
+// rescue), core scheduling (ops.core_sched_before is never called),
+// out-of-band slice requests and SCX_TASK_PROTECTED, bypass-mode load
+// balancing between bypass DSQs, SCX_OPS_ALLOW_QUEUED_WAKEUP (there is no
+// queued wakeup), the NUMA-distance order of per-node idle searches (node
+// id order is used).
 package scx

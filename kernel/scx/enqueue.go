@@ -688,27 +688,27 @@ const (
 	dspLocal
 )
 
-// dispatchSched runs the dispatch loop of balance: consume the global (or,
-// bypassing, the bypass) DSQ, then ops.dispatch() until a task is found,
-// the scheduler stops dispatching, or SCX_DSP_MAX_LOOPS rounds passed.
+// dispatchSched mirrors scx_dispatch_sched(): consume the global DSQ;
+// while bypassing only the bypass DSQ; otherwise call ops.dispatch() until
+// a task is found, the scheduler dispatches nothing, or SCX_DSP_MAX_LOOPS
+// rounds passed (then the CPU is kicked to go around again).
 func (x *Ext) dispatchSched(sch *Sched, r *rqState, prev *Task) dspVerdict {
 	rq := r.rq
-	prevOnSCX := prev.Class() == sched.Class(x)
-	prevQueued := prevOnSCX && ent(prev).flags&TaskQueued != 0
+	prevOnSch := prev.Class() == sched.Class(x) && ent(prev).sch == sch
+	if x.consumeDispatchQ(sch, r, sch.globalDSQ(rq.CPU), 0) {
+		return dspLocal
+	}
 	if sch.Bypassing() {
 		if x.consumeDispatchQ(sch, r, sch.bypass[rq.CPU], 0) {
 			return dspLocal
 		}
 		return dspNone
 	}
-	if x.consumeDispatchQ(sch, r, sch.globalDSQ(rq.CPU), 0) {
-		return dspLocal
-	}
 	if !sch.has(opDispatch) || !x.rqOnline(r) {
 		return dspNone
 	}
 	var prevArg *Task
-	if prevOnSCX {
+	if prevOnSch {
 		prevArg = prev
 	}
 	loops := DspMaxLoops
@@ -719,7 +719,7 @@ func (x *Ext) dispatchSched(sch *Sched, r *rqState, prev *Task) dspVerdict {
 		x.call(sch, opDispatch, rq, prevArg, nil, func() { sch.ops.Dispatch(cpuArg, prevArg) })
 		x.flushDispatchBuf(sch, r)
 		sch.dspRQ = nil
-		if prevQueued && ent(prev).Slice != 0 {
+		if pe, ok := prev.Ext.(*entity); ok && pe.flags&TaskQueued != 0 && pe.Slice != 0 && prevOnSch {
 			return dspPrev
 		}
 		if r.local.nr > 0 {
@@ -733,7 +733,7 @@ func (x *Ext) dispatchSched(sch *Sched, r *rqState, prev *Task) dspVerdict {
 			x.kickCPU(sch, rq.CPU, 0)
 			break
 		}
-		if sch.dspNrTasks == 0 || sch.aborting {
+		if sch.dspNrTasks == 0 {
 			break
 		}
 	}
