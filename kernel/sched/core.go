@@ -88,8 +88,9 @@ type Core struct {
 	fair *fairClass
 	ext  Ext
 
-	tasks   []*Task // live tasks in creation order
+	tasks   []*Task // live tasks in creation order; nil holes for dead ones
 	taskIdx map[*Task]int
+	holes   int
 	byPID   map[int32]*Task
 	nextPID int32
 
@@ -186,11 +187,19 @@ func (c *Core) RQs() []*RQ { return c.rqs }
 func (c *Core) Active() topo.CPUMask { return c.active }
 
 // Tasks returns the live tasks (not yet dead) in creation order.
-func (c *Core) Tasks() []*Task { return append([]*Task(nil), c.tasks...) }
+func (c *Core) Tasks() []*Task {
+	out := make([]*Task, 0, len(c.tasks)-c.holes)
+	for _, p := range c.tasks {
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // ForEachTask calls fn for every live task in creation order.
 func (c *Core) ForEachTask(fn func(p *Task)) {
-	for _, p := range c.tasks {
+	for _, p := range c.Tasks() {
 		fn(p)
 	}
 }
@@ -689,11 +698,22 @@ func (c *Core) finishDead(p *Task) {
 		c.ext.Dead(p)
 	}
 	if i, ok := c.taskIdx[p]; ok {
-		copy(c.tasks[i:], c.tasks[i+1:])
-		c.tasks = c.tasks[:len(c.tasks)-1]
+		// Leave a hole; compact once half the slots are holes, so exits
+		// cost O(1) amortized and creation order is kept.
+		c.tasks[i] = nil
 		delete(c.taskIdx, p)
-		for j := i; j < len(c.tasks); j++ {
-			c.taskIdx[c.tasks[j]] = j
+		c.holes++
+		if c.holes > 32 && c.holes*2 > len(c.tasks) {
+			live := c.tasks[:0]
+			for _, q := range c.tasks {
+				if q != nil {
+					c.taskIdx[q] = len(live)
+					live = append(live, q)
+				}
+			}
+			clear(c.tasks[len(live):])
+			c.tasks = live
+			c.holes = 0
 		}
 	}
 	delete(c.byPID, p.PID)
@@ -1006,7 +1026,7 @@ func (c *Core) SetOnline(cpu int, online bool) error {
 func (c *Core) queuedOn(rq *RQ) []*Task {
 	var out []*Task
 	for _, p := range c.tasks {
-		if p.onRQ && p.cpu == rq.CPU {
+		if p != nil && p.onRQ && p.cpu == rq.CPU {
 			out = append(out, p)
 		}
 	}
@@ -1037,7 +1057,7 @@ func (c *Core) NewCgroup(parent *Cgroup, name string) (*Cgroup, error) {
 // RemoveCgroup takes cg offline (it must hold no task).
 func (c *Core) RemoveCgroup(cg *Cgroup) error {
 	for _, p := range c.tasks {
-		if p.cgroup == cg {
+		if p != nil && p.cgroup == cg {
 			return syscall.EBUSY
 		}
 	}

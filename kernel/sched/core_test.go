@@ -116,3 +116,30 @@ func TestOfflineMovesTasks(t *testing.T) {
 		t.Fatalf("a on cpu %d after cpu1 went offline", a.CPU())
 	}
 }
+
+// Exited tasks leave the task list, which keeps creation order.
+func TestExitKeepsOrder(t *testing.T) {
+	d := schedtest.New(machine(t, "1x1x2x1"), sched.Options{})
+	var keep []*sched.Task
+	for i := 0; i < 200; i++ {
+		if i%3 == 0 {
+			p, _ := d.Spawn(sched.TaskSpec{Comm: "keep"}, schedtest.Behavior{Run: 100_000, Sleep: 100_000})
+			keep = append(keep, p)
+		} else {
+			d.Spawn(sched.TaskSpec{Comm: "gone"}, schedtest.Behavior{Run: 100_000, Exit: true})
+		}
+	}
+	d.Run(500_000_000)
+	got := d.Core.Tasks()
+	if len(got) != len(keep) {
+		t.Fatalf("%d live tasks, want %d", len(got), len(keep))
+	}
+	for i := range got {
+		if got[i] != keep[i] {
+			t.Fatalf("task %d is %s, want %s", i, got[i], keep[i])
+		}
+		if d.Core.TaskByPID(keep[i].PID) != keep[i] {
+			t.Fatal("pid lookup")
+		}
+	}
+}
