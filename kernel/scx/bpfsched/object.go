@@ -13,8 +13,11 @@ import (
 type Object struct {
 	Env *Env
 	// Obj is the loader's view: programs, struct_ops, maps, globals.
-	Obj    *loader.Object
-	closed bool
+	Obj *loader.Object
+	// OpsHook, when set, sees the ops Attach built before they are
+	// registered (the simulator wraps them to count op calls).
+	OpsHook func(*scx.Ops)
+	closed  bool
 }
 
 // Load loads a clang-built sched_ext object (cpu- or cid-form) for the

@@ -87,6 +87,9 @@ func (o *Object) AttachOps(x *scx.Ext, name string) (*Scheduler, error) {
 	k.attachCore(x)
 	s := &Scheduler{obj: o, k: k, x: x, so: so}
 	ops := s.buildOps()
+	if o.OpsHook != nil {
+		o.OpsHook(ops)
+	}
 	for _, m := range so.Members {
 		if m.Prog == nil {
 			continue
