@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/scxsim/scxsim/bpf/arena"
@@ -14,6 +13,7 @@ import (
 	"github.com/scxsim/scxsim/bpf/stream"
 	"github.com/scxsim/scxsim/bpf/vm"
 	"github.com/scxsim/scxsim/kernel/ktypes"
+	"github.com/scxsim/scxsim/kernel/scx/bpfsched"
 )
 
 // env is one loaded test object with the pieces of the simulated kernel a
@@ -32,8 +32,8 @@ type env struct {
 const nCPU = 4
 
 // load loads testdata/name against ktypes' BTF with the bpf/helpers table,
-// the arena and stream kfuncs and sched_ext's kfunc filter for the
-// program's type, as the simulated kernel does.
+// the arena and stream kfuncs and the simulated kernel's sched_ext kfunc
+// filter (bpfsched.KfuncFilter).
 func load(t *testing.T, name string) *env {
 	t.Helper()
 	ev, err := tryLoad(t, name)
@@ -70,23 +70,10 @@ func tryLoad(t *testing.T, name string) (*env, error) {
 	})
 	mem := vm.NewMemory()
 	obj, err := loader.Load(raw, loader.Options{
-		KernelBTF: kbtf,
-		Helpers:   table.Helper,
-		Kfuncs:    table.Kfunc,
-		KfuncFilter: func(name string, p loader.ProgContext) bool {
-			k, ok := ktypes.LookupKfunc(name)
-			if !ok {
-				return true
-			}
-			pt := ktypes.ProgTracing
-			switch {
-			case strings.HasPrefix(p.Section, "struct_ops"):
-				pt = ktypes.ProgStructOps
-			case p.Section == "syscall":
-				pt = ktypes.ProgSyscall
-			}
-			return ktypes.KfuncAllowed(k, pt, p.Op, p.StructOps == "sched_ext_ops_cid")
-		},
+		KernelBTF:     kbtf,
+		Helpers:       table.Helper,
+		Kfuncs:        table.Kfunc,
+		KfuncFilter:   bpfsched.KfuncFilter,
 		KernelVersion: loader.KernelVersion(7, 0, 0),
 		NumCPU:        nCPU,
 		Memory:        mem,
