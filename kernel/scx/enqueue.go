@@ -45,9 +45,6 @@ func clrTaskRunnable(e *entity, reset bool) {
 func (x *Ext) dispatchEnqueue(sch *Sched, r *rqState, dsq *DSQ, p *Task, slice, vtime, enqFlags uint64) {
 	e := ent(p)
 	rqOwned := dsq.isLocal()
-	if rqOwned && enqFlags&enqApplySlice != 0 && sch.ops.Flags&OpsAlwaysEnqImmed != 0 {
-		enqFlags |= EnqImmed
-	}
 	if !rqOwned && dsq.destroyed {
 		x.scxError(sch, "attempting to dispatch to a destroyed dsq")
 		dsq = sch.globalDSQ(p.CPU())

@@ -52,6 +52,7 @@ type Ext struct {
 	initTaskEnabled bool
 	cidType         bool
 	cids            *topo.CidTable // published cid tables, nil when none
+	lastCids        *topo.CidTable // the tables last published (scx_cpu_to_cid_tbl)
 	hotplugSeq      uint64
 	enableSeq       uint64
 	nrRejected      uint64
@@ -67,7 +68,8 @@ type Ext struct {
 	ddspTask    *Task
 	ddspSpoiled bool
 
-	kicks      []kick
+	kicks      []*kickMasks // CPUs with pending kicks, in the order they kicked
+	kickPer    []*kickMasks // per kicking CPU
 	kickArmed  bool
 	wdInterval uint64 // ns; 0: watchdog off
 	wdStamp    uint64 // jiffies of the last watchdog run
@@ -89,13 +91,6 @@ type opCtx struct {
 	op    opID
 	rq    *sched.RQ
 	tasks [2]*Task
-}
-
-type kick struct {
-	sch   *Sched
-	from  int
-	cpu   int
-	flags uint64
 }
 
 // New creates the ext class for core and installs it.

@@ -1,6 +1,7 @@
 package scx
 
 import (
+	"strings"
 	"syscall"
 
 	"github.com/scxsim/scxsim/kernel/cmask"
@@ -22,7 +23,7 @@ func (x *Ext) sched() *Sched { return x.root }
 // goes through the dispatch buffer.
 func (x *Ext) DsqInsert(p *Task, dsqID, slice, enqFlags uint64) bool {
 	sch := x.sched()
-	if sch == nil || !x.kfAllowed(sch, kfDsqInsert) || !x.insertPreamble(sch, p, enqFlags) {
+	if sch == nil || !x.kfAllowed(sch, kfDsqInsert) || !x.insertPreamble(sch, p, dsqID, &enqFlags) {
 		return false
 	}
 	x.insertCommit(sch, p, dsqID, slice, 0, enqFlags)
@@ -32,24 +33,49 @@ func (x *Ext) DsqInsert(p *Task, dsqID, slice, enqFlags uint64) bool {
 // DsqInsertVtime is scx_bpf_dsq_insert_vtime(): insert p in vtime order.
 func (x *Ext) DsqInsertVtime(p *Task, dsqID, slice, vtime, enqFlags uint64) bool {
 	sch := x.sched()
-	if sch == nil || !x.kfAllowed(sch, kfDsqInsertVtime) || !x.insertPreamble(sch, p, enqFlags) {
+	if sch == nil || !x.kfAllowed(sch, kfDsqInsertVtime) || !x.insertPreamble(sch, p, dsqID, &enqFlags) {
 		return false
 	}
 	x.insertCommit(sch, p, dsqID, slice, vtime, enqFlags|enqDSQPriq)
 	return true
 }
 
-// insertPreamble mirrors scx_dsq_insert_preamble().
-func (x *Ext) insertPreamble(sch *Sched, p *Task, enqFlags uint64) bool {
+// vetEnqFlags mirrors scx_vet_enq_flags(): internal bits are refused,
+// SCX_ENQ_IMMED and SCX_ENQ_RESCUE need a local DSQ, and
+// SCX_OPS_ALWAYS_ENQ_IMMED adds SCX_ENQ_IMMED to local inserts.
+func (x *Ext) vetEnqFlags(sch *Sched, dsqID uint64, enqFlags *uint64) bool {
+	local := dsqID == DSQLocal || dsqID&DSQLocalOn == DSQLocalOn
+	if *enqFlags&enqInternal != 0 {
+		x.scxError(sch, "invalid enq_flags 0x%x", *enqFlags)
+		return false
+	}
+	if *enqFlags&EnqImmed != 0 {
+		if !local {
+			x.scxError(sch, "SCX_ENQ_IMMED on a non-local DSQ 0x%x", dsqID)
+			return false
+		}
+	} else if sch.ops.Flags&OpsAlwaysEnqImmed != 0 && local {
+		*enqFlags |= EnqImmed
+	}
+	if *enqFlags&EnqRescue != 0 && !local {
+		x.scxError(sch, "SCX_ENQ_RESCUE on a non-local DSQ 0x%x", dsqID)
+		return false
+	}
+	return true
+}
+
+// insertPreamble mirrors scx_dsq_insert_preamble(): a task of another
+// scheduler is ignored (SCX_EV_INSERT_NOT_OWNED).
+func (x *Ext) insertPreamble(sch *Sched, p *Task, dsqID uint64, enqFlags *uint64) bool {
 	if p == nil {
 		x.scxError(sch, "called with NULL task")
 		return false
 	}
-	if enqFlags&enqInternal != 0 {
-		x.scxError(sch, "invalid enq_flags 0x%x", enqFlags)
+	if ent(p).sch != sch {
+		sch.events.InsertNotOwned++
 		return false
 	}
-	return true
+	return x.vetEnqFlags(sch, dsqID, enqFlags)
 }
 
 // insertCommit mirrors scx_dsq_insert_commit().
@@ -97,20 +123,18 @@ func (x *Ext) DispatchCancel() {
 func (s *Sched) findUserDSQ(id uint64) *DSQ { return s.userDs[id] }
 
 // DsqMoveToLocal is scx_bpf_dsq_move_to_local___v2(): move the first task
-// of DSQ dsqID that can run here to this CPU's local DSQ.
+// of user DSQ dsqID that can run here to this CPU's local DSQ.
 func (x *Ext) DsqMoveToLocal(dsqID, enqFlags uint64) bool {
 	sch := x.sched()
 	if sch == nil || !x.kfAllowed(sch, kfDsqMoveToLocal) || sch.dspRQ == nil {
 		return false
 	}
+	if !x.vetEnqFlags(sch, DSQLocal, &enqFlags) {
+		return false
+	}
 	r := rs(sch.dspRQ)
 	x.flushDispatchBuf(sch, r)
-	var dsq *DSQ
-	if dsqID == DSQGlobal {
-		dsq = sch.globalDSQ(r.rq.CPU)
-	} else {
-		dsq = sch.findUserDSQ(dsqID)
-	}
+	dsq := sch.findUserDSQ(dsqID)
 	if dsq == nil {
 		x.scxError(sch, "invalid DSQ ID 0x%016x", dsqID)
 		return false
@@ -326,15 +350,31 @@ func (x *Ext) dsqMove(id kfID, it *DSQIter, p *Task, dsqID, enqFlags uint64) boo
 	if sch == nil || !x.kfAllowed(sch, id) || it == nil || it.dsq == nil || p == nil {
 		return false
 	}
-	r := x.rqs[x.curCPU()]
-	if sch.dspRQ != nil {
-		r = rs(sch.dspRQ)
-		x.flushDispatchBuf(sch, r)
+	priq := enqFlags&enqDSQPriq != 0
+	enqFlags &^= enqDSQPriq
+	if !x.vetEnqFlags(sch, dsqID, &enqFlags) {
+		return false
+	}
+	if priq {
+		enqFlags |= enqDSQPriq
+	}
+	if sch.aborting {
+		return false
 	}
 	e := ent(p)
+	if e.sch != sch {
+		x.scxError(sch, "scx_bpf_dsq_move[_vtime]() on %s[%d] but the task belongs to a different scheduler",
+			p.Comm, p.PID)
+		return false
+	}
+	defer func() { it.hasSlice, it.hasVtime = false, false }()
 	src := it.dsq
 	if e.dsq != src || int32(it.snap-e.dsqSeq) < 0 || e.holdingCPU >= 0 {
 		return false
+	}
+	r := x.rqs[x.curCPU()]
+	if lr := x.lockedRQ(); lr != nil {
+		r = rs(lr)
 	}
 	dst := x.findDSQForDispatch(sch, r, dsqID, p.CPU())
 	if it.hasVtime {
@@ -344,10 +384,6 @@ func (x *Ext) dsqMove(id kfID, it *DSQIter, p *Task, dsqID, enqFlags uint64) boo
 		e.Slice = it.slice
 	}
 	x.moveTaskBetweenDSQs(sch, p, enqFlags, src, dst)
-	if sch.dspRQ != nil {
-		sch.dspNrTasks++
-	}
-	it.hasSlice, it.hasVtime = false, false
 	return true
 }
 
@@ -415,26 +451,19 @@ func (x *Ext) DsqReenq(dsqID, reenqFlags uint64) {
 		reenqFlags = ReenqAny
 	}
 	r := x.rqs[x.curCPU()]
-	switch {
-	case dsqID == DSQLocal:
-	case dsqID&DSQLocalOn == DSQLocalOn:
-		cpu := x.cpuRet(sch, int32(uint32(dsqID&DSQLocalCPUMask)))
-		if !x.cpuValid(sch, cpu, "") {
-			return
-		}
-		r = x.rqs[cpu]
-	case dsqID&DSQFlagBuiltin == 0:
-		d := sch.findUserDSQ(dsqID)
-		if d == nil {
-			return
-		}
-		x.host.ArmTimer(x.now(), func() { x.reenqUser(sch, d) })
-		return
-	default:
-		x.scxError(sch, "DSQ 0x%x not allowed for reenq", dsqID)
-		return
+	if lr := x.lockedRQ(); lr != nil {
+		r = rs(lr)
 	}
-	x.scheduleReenqLocal(r, reenqFlags)
+	// find_dsq_for_dispatch() + schedule_dsq_reenq()
+	d := x.findDSQForDispatch(sch, r, dsqID, x.curCPU())
+	switch {
+	case d.isLocal():
+		x.scheduleReenqLocal(d.owner, reenqFlags)
+	case !d.builtin():
+		x.host.ArmTimer(x.now(), func() { x.reenqUser(sch, d) })
+	default:
+		x.scxError(sch, "DSQ 0x%x not allowed for reenq", d.ID)
+	}
 }
 
 // reenqUser mirrors reenq_user(): every task queued before the walk goes
@@ -497,7 +526,7 @@ func (x *Ext) builtinIdle(sch *Sched) bool {
 // TaskSetSlice is scx_bpf_task_set_slice().
 func (x *Ext) TaskSetSlice(p *Task, slice uint64) bool {
 	sch := x.sched()
-	if sch == nil || p == nil || !x.kfAllowed(sch, kfTaskSetSlice) {
+	if sch == nil || p == nil || !x.kfAllowed(sch, kfTaskSetSlice) || ent(p).sch != sch {
 		return false
 	}
 	ent(p).Slice = slice
@@ -507,7 +536,7 @@ func (x *Ext) TaskSetSlice(p *Task, slice uint64) bool {
 // TaskSetDsqVtime is scx_bpf_task_set_dsq_vtime().
 func (x *Ext) TaskSetDsqVtime(p *Task, vtime uint64) bool {
 	sch := x.sched()
-	if sch == nil || p == nil || !x.kfAllowed(sch, kfTaskSetDsqVtime) {
+	if sch == nil || p == nil || !x.kfAllowed(sch, kfTaskSetDsqVtime) || ent(p).sch != sch {
 		return false
 	}
 	ent(p).DsqVtime = vtime
@@ -568,10 +597,17 @@ func (x *Ext) Error(msg string) {
 // (ignored outside the dump ops).
 func (x *Ext) Dump(msg string) {
 	sch := x.sched()
-	if sch == nil || !x.kfAllowed(sch, kfDump) || x.schedDump == nil {
+	if sch == nil || !x.kfAllowed(sch, kfDump) {
+		return
+	}
+	if x.schedDump == nil {
+		x.scxError(sch, "scx_bpf_dump() must only be called from ops.dump() and friends")
 		return
 	}
 	x.schedDump.cur.WriteString(msg)
+	if strings.HasSuffix(msg, "\n") {
+		x.schedDump.flush()
+	}
 }
 
 // CPUPerfCap is scx_bpf_cpuperf_cap().
@@ -609,6 +645,10 @@ func (x *Ext) perfSet(sch *Sched, cpu int, perf uint32) bool {
 		return false
 	}
 	if !x.cpuValid(sch, cpu, "") {
+		return false
+	}
+	if lr := x.lockedRQ(); lr != nil && lr.CPU != cpu {
+		x.scxError(sch, "Invalid target CPU %d", cpu)
 		return false
 	}
 	x.rqs[cpu].cpuperfTarget = perf
@@ -671,10 +711,10 @@ func (x *Ext) NrOnlineCids() uint32 { return uint32(x.core.Active().Weight()) }
 
 // ThisCid is scx_bpf_this_cid().
 func (x *Ext) ThisCid() int32 {
-	if x.cids == nil {
-		return int32(x.curCPU())
+	if x.lastCids == nil {
+		return -int32(syscall.EINVAL)
 	}
-	return int32(x.cids.Cid(x.curCPU()))
+	return int32(x.lastCids.Cid(x.curCPU()))
 }
 
 // ThisCPU is smp_processor_id() / bpf_get_smp_processor_id() as the ops
@@ -710,10 +750,10 @@ func (x *Ext) TaskCPU(p *Task) int32 { return int32(p.CPU()) }
 
 // TaskCid is scx_bpf_task_cid().
 func (x *Ext) TaskCid(p *Task) int32 {
-	if x.cids == nil {
-		return -1
+	if x.lastCids == nil {
+		return -int32(syscall.EINVAL)
 	}
-	return int32(x.cids.Cid(p.CPU()))
+	return int32(x.lastCids.Cid(p.CPU()))
 }
 
 // CPUCurr is scx_bpf_cpu_curr(): the task running on cpu, nil if invalid.
@@ -962,15 +1002,29 @@ var _ sched.Ext = (*Ext)(nil)
 // otherwise.
 func (x *Ext) TidToTask(tid uint64) *Task {
 	sch := x.sched()
-	if sch == nil || sch.ops.Flags&OpsTidToTask == 0 || tid > 1<<31 {
+	if sch == nil || sch.ops.Flags&OpsTidToTask == 0 {
+		if sch != nil {
+			x.scxError(sch, "scx_bpf_tid_to_task() called without SCX_OPS_TID_TO_TASK")
+		}
+		return nil
+	}
+	if tid > 1<<31 {
 		return nil
 	}
 	return x.core.TaskByPID(int32(tid))
 }
 
-// LockedRQ is scx_bpf_locked_rq(): the runqueue the current op holds, nil
-// outside rq-locked ops.
-func (x *Ext) LockedRQ() *sched.RQ { return x.lockedRQ() }
+// LockedRQ is scx_bpf_locked_rq(): the runqueue the current op holds; an
+// error and nil outside rq-locked ops.
+func (x *Ext) LockedRQ() *sched.RQ {
+	rq := x.lockedRQ()
+	if rq == nil {
+		if sch := x.sched(); sch != nil {
+			x.scxError(sch, "accessing rq without holding rq lock")
+		}
+	}
+	return rq
+}
 
 // OpError raises scx_error() on the loaded scheduler with msg, for
 // kernel-side failures the caller detected while running an op (the BPF

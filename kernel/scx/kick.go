@@ -6,58 +6,132 @@ import (
 	"github.com/scxsim/scxsim/kernel/topo"
 )
 
-// kickCPU mirrors scx_kick_cpu(): the kick is recorded and carried out
-// after the current scheduling operation (kick_cpus_irq_workfn()).
+// kickMasks is one CPU's pending kicks (scx_sched_pcpu's cpus_to_kick,
+// cpus_to_kick_if_idle, cpus_to_preempt and cpus_to_wait).
+type kickMasks struct {
+	from                      int
+	queued                    bool
+	kick, ifIdle, preempt, wt topo.CPUMask
+}
+
+// canSkipIdleKick mirrors can_skip_idle_kick(): the CPU is busy and not
+// in the middle of dispatching.
+func (x *Ext) canSkipIdleKick(r *rqState) bool {
+	return !r.rq.Curr().IsIdleTask() && !r.inDispatch
+}
+
+// kickCPU mirrors scx_kick_cpu(): the kick is recorded in the calling
+// CPU's masks and carried out after the current scheduling operation
+// (kick_cpus_irq_workfn()).
 func (x *Ext) kickCPU(sch *Sched, cpu int, flags uint64) {
 	if !x.cpuValid(sch, cpu, "") {
 		return
 	}
 	from := x.curCPU()
-	if r := x.rqOf(from); r != nil && sch.Bypassing() {
+	if sch.Bypassing() {
 		return
 	}
-	x.kicks = append(x.kicks, kick{sch: sch, from: from, cpu: cpu, flags: flags})
+	if x.kickPer == nil {
+		x.kickPer = make([]*kickMasks, x.core.NrCPUIDs())
+	}
+	km := x.kickPer[from]
+	if km == nil {
+		n := x.core.NrCPUIDs()
+		km = &kickMasks{from: from, kick: topo.NewCPUMask(n), ifIdle: topo.NewCPUMask(n),
+			preempt: topo.NewCPUMask(n), wt: topo.NewCPUMask(n)}
+		x.kickPer[from] = km
+	}
+	newKM := !km.queued
+	if flags&KickIdle != 0 {
+		if flags&(KickPreempt|KickWait) != 0 {
+			x.scxError(sch, "PREEMPT/WAIT cannot be used with SCX_KICK_IDLE")
+		}
+		if x.canSkipIdleKick(x.rqs[cpu]) {
+			return
+		}
+		km.ifIdle.Set(cpu)
+	} else {
+		km.kick.Set(cpu)
+		if flags&KickPreempt != 0 {
+			km.preempt.Set(cpu)
+		}
+		if flags&KickWait != 0 {
+			km.wt.Set(cpu)
+		}
+	}
+	if newKM {
+		km.queued = true
+		x.kicks = append(x.kicks, km)
+	}
 	if !x.kickArmed {
 		x.kickArmed = true
 		x.host.ArmTimer(x.now(), x.flushKicks)
 	}
 }
 
-// flushKicks mirrors kick_cpus_irq_workfn(): kick_one_cpu() and
-// kick_one_cpu_if_idle() for each recorded kick.
+// flushKicks mirrors kick_cpus_irq_workfn(): kick_one_cpu() for every CPU
+// to kick, then kick_one_cpu_if_idle(), in CPU order, per kicking CPU.
 func (x *Ext) flushKicks() {
 	x.kickArmed = false
 	ks := x.kicks
 	x.kicks = nil
-	for _, k := range ks {
-		r := x.rqs[k.cpu]
-		rq := r.rq
-		if !rq.Online() && k.cpu != k.from {
-			continue
-		}
-		if k.flags&KickIdle != 0 {
-			if rq.Curr().IsIdleTask() {
-				x.core.ReschedCurr(rq)
+	for _, km := range ks {
+		km.queued = false
+		shouldWait := false
+		var waitFor []int
+		for cpu := range km.kick.CPUs() {
+			if x.kickOne(cpu, km) {
+				shouldWait = true
+				waitFor = append(waitFor, cpu)
 			}
-			continue
+			km.ifIdle.Clear(cpu)
 		}
-		curr := rq.Curr()
-		onExt := curr.Class() == sched.Class(x)
-		if k.flags&KickPreempt != 0 && onExt {
-			ent(curr).Slice = 0
+		for cpu := range km.ifIdle.CPUs() {
+			r := x.rqs[cpu]
+			if !x.canSkipIdleKick(r) && (r.rq.Online() || cpu == km.from) {
+				x.core.ReschedCurr(r.rq)
+			}
 		}
-		x.core.ReschedCurr(rq)
-		if k.flags&KickWait != 0 && onExt && k.cpu != k.from {
-			// SCX_KICK_WAIT: the kicker goes on only once the target's
-			// ext task switched out. Virtual time does not pass while
-			// the kicker spins, so the target schedules right here.
-			seq := x.rqs[k.cpu].kickSync
-			x.core.Schedule(k.cpu)
-			if x.rqs[k.cpu].kickSync == seq {
-				x.core.ReschedCurr(rq)
+		clear(km.kick)
+		clear(km.ifIdle)
+		if shouldWait {
+			// kick_sync_wait_bal_cb(): the kicking CPU reschedules and
+			// waits in its pick until every target switched. The spin
+			// takes no virtual time, so the targets schedule right here.
+			if fr := x.rqOf(km.from); fr != nil {
+				x.core.ReschedCurr(fr.rq)
+			}
+			for _, cpu := range waitFor {
+				seq := x.rqs[cpu].kickSync
+				x.core.Schedule(cpu)
+				if x.rqs[cpu].kickSync == seq {
+					x.core.ReschedCurr(x.rqs[cpu].rq)
+				}
 			}
 		}
 	}
+}
+
+// kickOne mirrors kick_one_cpu(); true if the kicker must wait for cpu.
+func (x *Ext) kickOne(cpu int, km *kickMasks) bool {
+	r := x.rqs[cpu]
+	rq := r.rq
+	curr := rq.Curr()
+	kickable := (rq.Online() || cpu == km.from) && !x.core.ClassAbove(curr.Class(), x)
+	wait := false
+	if kickable {
+		onExt := curr.Class() == sched.Class(x)
+		if km.preempt.Test(cpu) && onExt {
+			ent(curr).Slice = 0
+		}
+		if km.wt.Test(cpu) && onExt {
+			wait = true
+		}
+		x.core.ReschedCurr(rq)
+	}
+	km.preempt.Clear(cpu)
+	km.wt.Clear(cpu)
+	return wait
 }
 
 // buildCmaskArg fills cpu's set_cmask scratch in the arena from cpus and

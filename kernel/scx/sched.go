@@ -309,6 +309,7 @@ func (x *Ext) enable(o *Ops, ar *arena.Arena) (*Sched, error) {
 		}
 	}
 	// scx_cid_publish_tables(): the layout is final.
+	x.lastCids = cids
 	if sch.form == FormCid {
 		if err := x.arenaPoolInit(sch); err != nil {
 			return fail(-int(syscall.ENOMEM))
