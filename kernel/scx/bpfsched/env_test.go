@@ -60,7 +60,11 @@ type world struct {
 
 func newWorld(t testing.TB, nCPU int, rel string, globals ...string) *world {
 	t.Helper()
-	m := machine(t, nCPU)
+	return newWorldOn(t, machine(t, nCPU), rel, globals...)
+}
+
+func newWorldOn(t testing.TB, m *topo.Machine, rel string, globals ...string) *world {
+	t.Helper()
 	d := schedtest.New(m, sched.Options{})
 	x := scx.New(d.Core)
 	obj, err := bpfsched.Load(readObj(t, rel), bpfsched.Config{Machine: m, Globals: globals})

@@ -28,3 +28,21 @@ func TestFifoRuns(t *testing.T) {
 	w.d.Drain()
 	t.Logf("%+v", s.ExitInfo())
 }
+
+func TestCidqRuns(t *testing.T) {
+	w := newWorld(t, 8, "schedulers/cidq/cidq.bpf.o")
+	tasks := w.spawn(32, schedtest.Behavior{Run: 3_000_000, Sleep: 1_000_000})
+	s := w.attach()
+	w.d.Run(200_000_000)
+	if s.Exited() {
+		t.Fatalf("exited: %+v", s.ExitInfo())
+	}
+	for _, p := range tasks {
+		if p.SumExecRuntime == 0 {
+			t.Errorf("%s never ran", p)
+		}
+	}
+	t.Log(w.x.Log())
+	s.Detach()
+	t.Logf("%+v", s.ExitInfo())
+}

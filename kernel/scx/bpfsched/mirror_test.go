@@ -1,0 +1,171 @@
+package bpfsched_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"strings"
+	"testing"
+
+	"github.com/scxsim/scxsim/kernel/cmask"
+	"github.com/scxsim/scxsim/kernel/sched"
+	"github.com/scxsim/scxsim/kernel/sched/schedtest"
+	"github.com/scxsim/scxsim/kernel/scx"
+	"github.com/scxsim/scxsim/kernel/topo"
+)
+
+var le = binary.LittleEndian
+
+// TestSetCmask: a cid-form program reads, through its __arena pointer, the
+// cmask the kernel built in the arena for a task whose affinity changed;
+// it holds the new affinity translated to cids.
+func TestSetCmask(t *testing.T) {
+	tests := []struct {
+		spec string
+		num  topo.Numbering
+		cpus []int
+	}{
+		{"1x2x4x2", topo.X86, []int{1, 3, 5, 6}},
+		{"2x2x4x2", topo.X86, []int{0, 9, 15}},
+		{"1x1x8x1", topo.Linear, []int{7}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.spec, func(t *testing.T) {
+			sp, err := topo.ParseSpec(tc.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := sp.Machine(tc.num)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := newWorldOn(t, m, "kernel/scx/bpfsched/testdata/cmask_probe.bpf.o", "watch_pid=3")
+			tasks := w.spawn(6, schedtest.Behavior{Run: 1_000_000, Sleep: 1_000_000})
+			p := tasks[2]
+			if p.PID != 3 {
+				t.Fatalf("third task has pid %d", p.PID)
+			}
+			s := w.attach()
+			w.d.Run(10_000_000)
+			mask := topo.NewCPUMask(m.NrCPUIDs())
+			for _, c := range tc.cpus {
+				mask.Set(c)
+			}
+			if err := w.d.Core.SetAffinity(p, mask); err != nil {
+				t.Fatal(err)
+			}
+			w.d.Run(20_000_000)
+			if s.Exited() {
+				t.Fatalf("exited: %+v", s.ExitInfo())
+			}
+			b := w.global("probe")
+			if n := le.Uint64(b[0:]); n == 0 {
+				t.Fatal("set_cmask was not called for the task")
+			}
+			if pid := int32(le.Uint32(b[16:])); pid != p.PID {
+				t.Errorf("recorded pid %d", pid)
+			}
+			nrCids := uint32(m.NumPossible())
+			if base, nr := le.Uint32(b[20:]), le.Uint32(b[24:]); base != 0 || nr != nrCids {
+				t.Errorf("kernel cmask covers [%d, +%d), want [0, +%d)", base, nr, nrCids)
+			}
+			got, err := cmask.View(b[32:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			cids := w.x.CidTable()
+			want := map[uint32]bool{}
+			for _, c := range tc.cpus {
+				want[uint32(cids.Cid(c))] = true
+			}
+			for cid := uint32(0); cid < nrCids; cid++ {
+				if got.Test(cid) != want[cid] {
+					t.Errorf("cid %d (cpu %d): %v, want %v", cid, cids.CPU(int(cid)), got.Test(cid), want[cid])
+				}
+			}
+			s.Detach()
+		})
+	}
+}
+
+// TestTaskMirror: what a cpu-form program reads from task_struct matches
+// the core's task, a direct store to p->scx.slice reaches the core, BPF
+// timers fire through the host and printk reaches the kernel's log.
+func TestTaskMirror(t *testing.T) {
+	const slice = 7_000_000
+	w := newWorld(t, 4, "kernel/scx/bpfsched/testdata/task_probe.bpf.o", "watch_pid=2", "store_slice=7000000")
+	tasks := w.spawn(5, schedtest.Behavior{Run: 2_000_000, Sleep: 3_000_000})
+	p := tasks[1]
+	cg, err := w.d.Core.NewCgroup(nil, "probe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.d.Core.MoveCgroup(p, cg); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.d.Core.SetNice(p, -5); err != nil {
+		t.Fatal(err)
+	}
+	mask := topo.NewCPUMask(4)
+	mask.Set(1)
+	mask.Set(2)
+	if err := w.d.Core.SetAffinity(p, mask); err != nil {
+		t.Fatal(err)
+	}
+	s := w.attach()
+	w.d.Run(100_000_000)
+	if s.Exited() {
+		t.Fatalf("exited: %+v", s.ExitInfo())
+	}
+	b := w.global("seen")
+	comm := string(bytes.TrimRight(b[8:24], "\x00"))
+	checks := []struct {
+		what      string
+		got, want uint64
+	}{
+		{"pid", uint64(le.Uint32(b[0:])), uint64(p.PID)},
+		{"tgid", uint64(le.Uint32(b[4:])), uint64(p.TGID)},
+		{"nr_cpus_allowed", uint64(le.Uint32(b[24:])), uint64(p.NrCPUsAllowed())},
+		{"static_prio", uint64(le.Uint32(b[28:])), uint64(120 + p.Nice())},
+		{"cpus_ptr->bits[0]", le.Uint64(b[32:]), p.CPUsAllowed()[0]},
+		{"scx.weight", uint64(le.Uint32(b[40:])), uint64(scx.EntityOf(p).Weight)},
+		{"policy", uint64(le.Uint32(b[44:])), uint64(p.Policy())},
+		{"cgroup id", le.Uint64(b[48:]), cg.ID},
+		{"slice at running", le.Uint64(b[56:]), slice},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: BPF saw %d, want %d", c.what, c.got, c.want)
+		}
+	}
+	if comm != p.Comm {
+		t.Errorf("comm: BPF saw %q, want %q", comm, p.Comm)
+	}
+	if n := le.Uint64(b[64:]); n == 0 {
+		t.Error("ops.running() never saw the task")
+	}
+	if tc, cpu := int32(le.Uint32(b[72:])), int32(le.Uint32(b[76:])); tc != cpu || (tc != 1 && tc != 2) {
+		t.Errorf("running: task_cpu %d, this cpu %d; want equal, in the affinity {1,2}", tc, cpu)
+	}
+	if w := scx.EntityOf(p).Weight; w <= 100 {
+		t.Errorf("nice -5 weight %d, want above 100", w)
+	}
+	if n := le.Uint64(w.global("nr_timer_fires")); n != 5 {
+		t.Errorf("timer fired %d times, want 5", n)
+	}
+	found := false
+	for _, l := range w.obj.Kernel().PrintkLog {
+		if strings.Contains(l, "task_probe: init on 4 cpus") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("printk log %q", w.obj.Kernel().PrintkLog)
+	}
+	if l := s.Log(); len(l) != 1 || !strings.Contains(l[0], "Writing directly to p->scx.slice/dsq_vtime is deprecated") {
+		t.Errorf("scheduler log %q", l)
+	}
+	s.Detach()
+	if p.Class() == sched.Class(w.x) {
+		t.Error("task still on sched_ext after detach")
+	}
+}

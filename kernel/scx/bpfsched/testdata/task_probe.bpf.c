@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * task_probe: a cpu-form FIFO for the adapter's tests. For the task
+ * watch_pid it records what the task_struct shows (ids, comm, affinity,
+ * weight, cgroup), stores p->scx.slice directly when store_slice is set
+ * and records the slice the task then runs with; ops.init() prints a line
+ * and arms a BPF timer that counts its firings.
+ */
+#include <scx/common.bpf.h>
+
+char _license[] SEC("license") = "GPL";
+
+#define SHARED_DSQ	0
+
+const volatile s32 watch_pid = -1;
+const volatile u64 store_slice;
+const volatile u64 timer_ns = 1000000;
+
+struct seen {
+	s32	pid;
+	s32	tgid;
+	char	comm[16];
+	s32	nr_cpus_allowed;
+	s32	static_prio;
+	u64	cpus0;		/* first word of *p->cpus_ptr */
+	u32	weight;		/* p->scx.weight */
+	u32	policy;
+	u64	cgroup_id;	/* scx_bpf_task_cgroup(p)->kn->id */
+	u64	running_slice;	/* p->scx.slice in ops.running() */
+	u64	nr_running;
+	s32	task_cpu;	/* scx_bpf_task_cpu(p) in ops.running() */
+	s32	this_cpu;	/* bpf_get_smp_processor_id() there */
+};
+
+struct seen seen;
+u64 nr_timer_fires;
+
+struct timer_slot {
+	struct bpf_timer timer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct timer_slot);
+} timers SEC(".maps");
+
+static int timer_fn(void *map, u32 *key, struct bpf_timer *timer)
+{
+	nr_timer_fires++;
+	if (nr_timer_fires < 5)
+		bpf_timer_start(timer, timer_ns, 0);
+	return 0;
+}
+
+/* Every wakeup goes through ops.enqueue(): no direct dispatch. */
+s32 BPF_STRUCT_OPS(probe_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
+{
+	return prev_cpu;
+}
+
+void BPF_STRUCT_OPS(probe_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	if (p->pid == watch_pid) {
+		struct cgroup *cgrp;
+
+		seen.pid = p->pid;
+		seen.tgid = p->tgid;
+		bpf_probe_read_kernel_str(seen.comm, sizeof(seen.comm), p->comm);
+		seen.nr_cpus_allowed = p->nr_cpus_allowed;
+		seen.static_prio = p->static_prio;
+		seen.cpus0 = p->cpus_ptr->bits[0];
+		seen.weight = p->scx.weight;
+		seen.policy = p->policy;
+		cgrp = scx_bpf_task_cgroup(p);
+		if (cgrp) {
+			seen.cgroup_id = cgrp->kn->id;
+			bpf_cgroup_release(cgrp);
+		}
+		if (store_slice)
+			p->scx.slice = store_slice;
+		/* slice 0 keeps the slice just stored */
+		scx_bpf_dsq_insert(p, SHARED_DSQ, store_slice ? 0 : SCX_SLICE_DFL, enq_flags);
+		return;
+	}
+	scx_bpf_dsq_insert(p, SHARED_DSQ, SCX_SLICE_DFL, enq_flags);
+}
+
+void BPF_STRUCT_OPS(probe_dispatch, s32 cpu, struct task_struct *prev)
+{
+	scx_bpf_dsq_move_to_local(SHARED_DSQ);
+}
+
+void BPF_STRUCT_OPS(probe_running, struct task_struct *p)
+{
+	if (p->pid != watch_pid)
+		return;
+	seen.nr_running++;
+	seen.running_slice = p->scx.slice;
+	seen.task_cpu = scx_bpf_task_cpu(p);
+	seen.this_cpu = bpf_get_smp_processor_id();
+}
+
+s32 BPF_STRUCT_OPS_SLEEPABLE(probe_init)
+{
+	struct timer_slot *ts;
+	u32 zero = 0;
+
+	bpf_printk("task_probe: init on %u cpus", scx_bpf_nr_cpu_ids());
+	ts = bpf_map_lookup_elem(&timers, &zero);
+	if (!ts)
+		return -ENOENT;
+	bpf_timer_init(&ts->timer, &timers, CLOCK_MONOTONIC);
+	bpf_timer_set_callback(&ts->timer, timer_fn);
+	bpf_timer_start(&ts->timer, timer_ns, 0);
+	return scx_bpf_create_dsq(SHARED_DSQ, NUMA_NO_NODE);
+}
+
+SCX_OPS_DEFINE(probe_ops,
+	       .select_cpu	= (void *)probe_select_cpu,
+	       .enqueue		= (void *)probe_enqueue,
+	       .dispatch	= (void *)probe_dispatch,
+	       .running		= (void *)probe_running,
+	       .init		= (void *)probe_init,
+	       .name		= "task_probe");
