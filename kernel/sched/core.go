@@ -1096,33 +1096,34 @@ func (c *Core) MoveCgroup(p *Task, to *Cgroup) error {
 	return nil
 }
 
-// SetCgroupWeight sets cpu.weight.
+// SetCgroupWeight sets cpu.weight. The ext class sees the old values in
+// cg during the call (as the kernel compares before storing).
 func (c *Core) SetCgroupWeight(cg *Cgroup, weight uint32) error {
 	if weight < 1 || weight > 10000 {
 		return syscall.ERANGE
 	}
-	cg.Weight = weight
 	if c.ext != nil {
 		c.ext.CgroupSetWeight(cg, weight)
 	}
+	cg.Weight = weight
 	return nil
 }
 
 // SetCgroupBandwidth sets cpu.max and cpu.max.burst.
 func (c *Core) SetCgroupBandwidth(cg *Cgroup, periodUS, quotaUS, burstUS uint64) error {
-	cg.PeriodUS, cg.QuotaUS, cg.BurstUS = periodUS, quotaUS, burstUS
 	if c.ext != nil {
 		c.ext.CgroupSetBandwidth(cg, periodUS, quotaUS, burstUS)
 	}
+	cg.PeriodUS, cg.QuotaUS, cg.BurstUS = periodUS, quotaUS, burstUS
 	return nil
 }
 
 // SetCgroupIdle sets cpu.idle.
 func (c *Core) SetCgroupIdle(cg *Cgroup, idle bool) error {
-	cg.Idle = idle
 	if c.ext != nil {
 		c.ext.CgroupSetIdle(cg, idle)
 	}
+	cg.Idle = idle
 	return nil
 }
 

@@ -288,16 +288,18 @@ func (x *Ext) CgroupCancelAttach(p *Task, from, to *Cgroup) {
 	x.call(sch, opCgroupCancelMove, nil, p, nil, func() { sch.ops.CgroupCancelMove(p, from, to) })
 }
 
-// CgroupSetWeight mirrors scx_group_set_weight().
+// CgroupSetWeight mirrors scx_group_set_weight(): ops.cgroup_set_weight()
+// on a change.
 func (x *Ext) CgroupSetWeight(cg *Cgroup, w uint32) {
-	if sch := x.cgroupLive(); sch != nil && sch.has(opCgroupSetWeight) {
+	if sch := x.cgroupLive(); sch != nil && sch.has(opCgroupSetWeight) && cg.Weight != w {
 		x.call(sch, opCgroupSetWeight, nil, nil, nil, func() { sch.ops.CgroupSetWeight(cg, w) })
 	}
 }
 
-// CgroupSetBandwidth mirrors scx_group_set_bandwidth().
+// CgroupSetBandwidth mirrors scx_group_set_bandwidth(): on a change.
 func (x *Ext) CgroupSetBandwidth(cg *Cgroup, period, quota, burst uint64) {
-	if sch := x.cgroupLive(); sch != nil && sch.has(opCgroupSetBandwidth) {
+	changed := cg.PeriodUS != period || cg.QuotaUS != quota || cg.BurstUS != burst
+	if sch := x.cgroupLive(); sch != nil && sch.has(opCgroupSetBandwidth) && changed {
 		x.call(sch, opCgroupSetBandwidth, nil, nil, nil, func() { sch.ops.CgroupSetBandwidth(cg, period, quota, burst) })
 	}
 }

@@ -223,6 +223,7 @@ func TestCgroupOps(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = e.c.SetCgroupWeight(a, 200)
+	_ = e.c.SetCgroupWeight(a, 200) // unchanged: no call
 	_ = e.c.MoveCgroup(p, pre)
 	_ = e.c.RemoveCgroup(a)
 	want := []string{"init / 100", "init /pre 100", "init /a 100", "init /bad 100", "prep />/a", "move />/a",
