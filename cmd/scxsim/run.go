@@ -29,7 +29,7 @@ const (
 	defaultTopo     = "2x1x8x2"
 	defaultWorkload = "mixed"
 	defaultDuration = "10s"
-	defaultSched    = "fair"
+	defaultSched    = "builtin:cidq"
 )
 
 // simFlags are the flags run and compare share.

@@ -1,13 +1,98 @@
 package scheds
 
 import (
-	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+
+	"github.com/scxsim/scxsim/kernel/sched"
+	"github.com/scxsim/scxsim/kernel/scx"
+	"github.com/scxsim/scxsim/kernel/scx/bpfsched"
+	"github.com/scxsim/scxsim/schedulers"
+	"github.com/scxsim/scxsim/sim/metrics"
 )
 
-func bpfBuiltin(name string) (string, bool) { return "", false }
+func bpfBuiltin(name string) ([]byte, bool) {
+	raw, ok := schedulers.Objects[name]
+	return raw, ok
+}
 
-func bpfBuiltinNames() []string { return nil }
+func bpfBuiltinNames() []string {
+	var out []string
+	for n := range schedulers.Objects {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
 
-func newBPF(path, name string, opts Options) (*GoScheduler, error) {
-	return nil, errors.New("BPF scheduler objects need the struct_ops adapter (kernel/scx/bpfsched)")
+// BPFScheduler runs a sched_ext BPF object through the struct_ops adapter.
+type BPFScheduler struct {
+	name  string
+	raw   []byte
+	opts  Options
+	obj   *bpfsched.Object
+	s     *bpfsched.Scheduler
+	x     *scx.Ext
+	count *Counter
+}
+
+// newBPF reads a BPF object file (or takes an embedded one's bytes).
+func newBPF(raw []byte, path, name string, opts Options) (*BPFScheduler, error) {
+	if raw == nil {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		raw, name = b, path
+	} else {
+		name = "builtin:" + name
+	}
+	return &BPFScheduler{name: name, raw: raw, opts: opts}, nil
+}
+
+// Name implements engine.Scheduler.
+func (b *BPFScheduler) Name() string { return b.name }
+
+// Kind implements engine.Scheduler.
+func (b *BPFScheduler) Kind() string { return "bpf" }
+
+// Attach implements engine.Scheduler: load the object for this machine,
+// install the ext class and attach the scheduler, its ops counted.
+func (b *BPFScheduler) Attach(core *sched.Core) error {
+	cfg := bpfsched.Config{Machine: core.Machine(), Globals: b.opts.Globals, Seed: b.opts.Seed}
+	if b.opts.HZ > 0 {
+		cfg.Kconfig = []string{"CONFIG_HZ=" + strconv.Itoa(b.opts.HZ)}
+	}
+	obj, err := bpfsched.Load(b.raw, cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", b.name, err)
+	}
+	b.obj = obj
+	b.x = scx.New(core)
+	b.count = NewCounter()
+	k := obj.Kernel()
+	x := b.x
+	b.count.Measure = func() uint64 { return k.Exec(int(x.ThisCPU())).Steps() }
+	obj.OpsHook = b.count.Wrap
+	s, err := obj.Attach(b.x)
+	if err != nil {
+		return fmt.Errorf("%s: %w", b.name, err)
+	}
+	b.s = s
+	return nil
+}
+
+// Finish implements engine.Scheduler.
+func (b *BPFScheduler) Finish(res *metrics.SchedulerResult) {
+	if b.count != nil {
+		res.Ops = b.count.Results()
+	}
+	if b.s != nil {
+		finishExt(b.x, b.s.Sched(), res)
+		res.Log = append(res.Log, b.s.Log()...)
+	} else if b.x != nil {
+		res.Log = b.x.Log()
+	}
 }

@@ -77,8 +77,8 @@ func Resolve(spec string, opts Options) (engine.Scheduler, error) {
 		name := strings.TrimPrefix(spec, "builtin:")
 		b, ok := goBuiltins[name]
 		if !ok {
-			if bpf, ok := bpfBuiltin(name); ok {
-				return newBPF(bpf, name, opts)
+			if raw, ok := bpfBuiltin(name); ok {
+				return newBPF(raw, "", name, opts)
 			}
 			return nil, fmt.Errorf("unknown builtin scheduler %q (have: %s)", name, strings.Join(append(BuiltinNames(), bpfBuiltinNames()...), ", "))
 		}
@@ -87,7 +87,7 @@ func Resolve(spec string, opts Options) (engine.Scheduler, error) {
 		}
 		return &GoScheduler{name: name, make: b.make}, nil
 	}
-	return newBPF(spec, "", opts)
+	return newBPF(nil, spec, "", opts)
 }
 
 // GoScheduler runs Go sched_ext ops.
@@ -130,7 +130,7 @@ func (g *GoScheduler) Attach(core *sched.Core) error {
 // Finish implements engine.Scheduler.
 func (g *GoScheduler) Finish(res *metrics.SchedulerResult) {
 	if g.count != nil {
-		res.Ops = g.count.Results(nil)
+		res.Ops = g.count.Results()
 	}
 	finishExt(g.x, g.sch, res)
 }
@@ -161,23 +161,42 @@ func exitKindName(k scx.ExitKind) string {
 	return fmt.Sprintf("kind %d", int(k))
 }
 
-// Counter counts op calls by wrapping an Ops value's functions.
+// Counter counts op calls by wrapping an Ops value's functions and, when
+// Measure is set, the instructions each outermost op executed.
 type Counter struct {
-	calls map[string]*uint64
+	slots map[string]*opSlot
 	names []string
+	depth int
+	// Measure returns the instructions the op that just returned
+	// executed (called after each op that is not nested in another).
+	Measure func() uint64
 }
 
-// NewCounter returns an empty counter.
-func NewCounter() *Counter { return &Counter{calls: map[string]*uint64{}} }
+type opSlot struct{ calls, insns uint64 }
 
-func (c *Counter) slot(name string) *uint64 {
-	p := c.calls[name]
+// NewCounter returns an empty counter.
+func NewCounter() *Counter { return &Counter{slots: map[string]*opSlot{}} }
+
+func (c *Counter) slot(name string) *opSlot {
+	p := c.slots[name]
 	if p == nil {
-		p = new(uint64)
-		c.calls[name] = p
+		p = &opSlot{}
+		c.slots[name] = p
 		c.names = append(c.names, name)
 	}
 	return p
+}
+
+func (c *Counter) enter(s *opSlot) {
+	s.calls++
+	c.depth++
+}
+
+func (c *Counter) leave(s *opSlot) {
+	c.depth--
+	if c.depth == 0 && c.Measure != nil {
+		s.insns += c.Measure()
+	}
 }
 
 // opNames maps Ops field names to the kernel's op names (cpu-form, and
@@ -218,43 +237,43 @@ func (c *Counter) Wrap(ops *scx.Ops) {
 	name := func(f string) string { return OpName(f, ops.Form) }
 	if f := ops.SelectCPU; f != nil {
 		n := c.slot(name("SelectCPU"))
-		ops.SelectCPU = func(p *scx.Task, prev int32, wf uint64) int32 { *n++; return f(p, prev, wf) }
+		ops.SelectCPU = func(p *scx.Task, prev int32, wf uint64) int32 { c.enter(n); defer c.leave(n); return f(p, prev, wf) }
 	}
 	if f := ops.Enqueue; f != nil {
 		n := c.slot(name("Enqueue"))
-		ops.Enqueue = func(p *scx.Task, fl uint64) { *n++; f(p, fl) }
+		ops.Enqueue = func(p *scx.Task, fl uint64) { c.enter(n); defer c.leave(n); f(p, fl) }
 	}
 	if f := ops.Dequeue; f != nil {
 		n := c.slot(name("Dequeue"))
-		ops.Dequeue = func(p *scx.Task, fl uint64) { *n++; f(p, fl) }
+		ops.Dequeue = func(p *scx.Task, fl uint64) { c.enter(n); defer c.leave(n); f(p, fl) }
 	}
 	if f := ops.Dispatch; f != nil {
 		n := c.slot(name("Dispatch"))
-		ops.Dispatch = func(cpu int32, prev *scx.Task) { *n++; f(cpu, prev) }
+		ops.Dispatch = func(cpu int32, prev *scx.Task) { c.enter(n); defer c.leave(n); f(cpu, prev) }
 	}
 	if f := ops.Tick; f != nil {
 		n := c.slot(name("Tick"))
-		ops.Tick = func(p *scx.Task) { *n++; f(p) }
+		ops.Tick = func(p *scx.Task) { c.enter(n); defer c.leave(n); f(p) }
 	}
 	if f := ops.Runnable; f != nil {
 		n := c.slot(name("Runnable"))
-		ops.Runnable = func(p *scx.Task, fl uint64) { *n++; f(p, fl) }
+		ops.Runnable = func(p *scx.Task, fl uint64) { c.enter(n); defer c.leave(n); f(p, fl) }
 	}
 	if f := ops.Running; f != nil {
 		n := c.slot(name("Running"))
-		ops.Running = func(p *scx.Task) { *n++; f(p) }
+		ops.Running = func(p *scx.Task) { c.enter(n); defer c.leave(n); f(p) }
 	}
 	if f := ops.Stopping; f != nil {
 		n := c.slot(name("Stopping"))
-		ops.Stopping = func(p *scx.Task, r bool) { *n++; f(p, r) }
+		ops.Stopping = func(p *scx.Task, r bool) { c.enter(n); defer c.leave(n); f(p, r) }
 	}
 	if f := ops.Quiescent; f != nil {
 		n := c.slot(name("Quiescent"))
-		ops.Quiescent = func(p *scx.Task, fl uint64) { *n++; f(p, fl) }
+		ops.Quiescent = func(p *scx.Task, fl uint64) { c.enter(n); defer c.leave(n); f(p, fl) }
 	}
 	if f := ops.UpdateIdle; f != nil {
 		n := c.slot(name("UpdateIdle"))
-		ops.UpdateIdle = func(cpu int32, idle bool) { *n++; f(cpu, idle) }
+		ops.UpdateIdle = func(cpu int32, idle bool) { c.enter(n); defer c.leave(n); f(cpu, idle) }
 	}
 	// Everything else: reflection (these run rarely).
 	v := reflect.ValueOf(ops).Elem()
@@ -271,26 +290,25 @@ func (c *Counter) Wrap(ops *scx.Ops) {
 		orig := fv.Interface()
 		ov := reflect.ValueOf(orig)
 		fv.Set(reflect.MakeFunc(sf.Type, func(args []reflect.Value) []reflect.Value {
-			*n++
+			c.enter(n)
+			defer c.leave(n)
 			return ov.Call(args)
 		}))
 	}
 }
 
 // Results lists the ops that were called, in the order they were wrapped
-// (the Ops field order); insns, when set, gives each op's instruction
-// count.
-func (c *Counter) Results(insns func(op string) uint64) []metrics.OpCount {
+// (the Ops field order), with their instruction counts when measured.
+func (c *Counter) Results() []metrics.OpCount {
 	var out []metrics.OpCount
 	for _, name := range c.names {
-		calls := *c.calls[name]
-		if calls == 0 {
+		sl := c.slots[name]
+		if sl.calls == 0 {
 			continue
 		}
-		oc := metrics.OpCount{Op: name, Calls: calls}
-		if insns != nil {
-			oc.Insns = insns(name)
-			oc.InsnsPerCall = float64(int64(float64(oc.Insns)/float64(calls)*10+0.5)) / 10
+		oc := metrics.OpCount{Op: name, Calls: sl.calls, Insns: sl.insns}
+		if sl.insns > 0 {
+			oc.InsnsPerCall = float64(int64(float64(sl.insns)/float64(sl.calls)*10+0.5)) / 10
 		}
 		out = append(out, oc)
 	}
