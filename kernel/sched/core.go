@@ -101,6 +101,7 @@ type Core struct {
 	distrib  int // cursor of cpumask_any_and_distribute()
 
 	inSchedule int
+	wakerCPU   int
 }
 
 // New builds the core for machine m. Every possible CPU gets a runqueue with
@@ -120,13 +121,14 @@ func New(m *topo.Machine, host Host, opts Options) *Core {
 	}
 	c := &Core{
 		m: m, host: host, opts: opts,
-		rqs:     make([]*RQ, m.NrCPUIDs()),
-		taskIdx: map[*Task]int{},
-		byPID:   map[int32]*Task{},
-		nextPID: 1,
-		active:  topo.NewCPUMask(m.NrCPUIDs()),
-		root:    &Cgroup{ID: 1, Path: "/", Weight: 100, QuotaUS: ^uint64(0), PeriodUS: 100000},
-		nextCG:  2,
+		rqs:      make([]*RQ, m.NrCPUIDs()),
+		taskIdx:  map[*Task]int{},
+		byPID:    map[int32]*Task{},
+		nextPID:  1,
+		active:   topo.NewCPUMask(m.NrCPUIDs()),
+		root:     &Cgroup{ID: 1, Path: "/", Weight: 100, QuotaUS: ^uint64(0), PeriodUS: 100000},
+		nextCG:   2,
+		wakerCPU: -1,
 	}
 	c.fair = newFairClass(c)
 	c.possible = m.PossibleMask()
@@ -477,11 +479,22 @@ func (c *Core) wakeupPreempt(rq *RQ, p *Task, wf int) {
 }
 
 // Wake mirrors try_to_wake_up() for a sleeping task; wakeFlags may add
-// WFSync. It returns false if p was not sleeping.
-func (c *Core) Wake(p *Task, wakeFlags int) bool {
+// WFSync. It returns false if p was not sleeping. The waker's CPU is not
+// known (an interrupt or another machine); see WakeFrom.
+func (c *Core) Wake(p *Task, wakeFlags int) bool { return c.WakeFrom(p, wakeFlags, -1) }
+
+// WakerCPU returns the CPU the current wakeup runs on (smp_processor_id()
+// in try_to_wake_up()), -1 outside a wakeup or when unknown.
+func (c *Core) WakerCPU() int { return c.wakerCPU }
+
+// WakeFrom is Wake run on CPU wakerCPU (the waker's CPU, which a
+// WF_SYNC wakeup may pull the wakee to); -1 if unknown.
+func (c *Core) WakeFrom(p *Task, wakeFlags int, wakerCPU int) bool {
 	if p.state != Sleeping {
 		return false
 	}
+	c.wakerCPU = wakerCPU
+	defer func() { c.wakerCPU = -1 }()
 	wf := WFTTWU | (wakeFlags &^ (WFTTWU | WFFork | WFMigrated | WFRQSelected))
 	p.state = Runnable
 	cpu := c.selectTaskRQ(p, p.cpu, &wf)

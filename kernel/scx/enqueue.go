@@ -866,7 +866,11 @@ func (x *Ext) SelectTaskRQ(p *Task, prevCPU int, wf int) int {
 		x.ddspTask, x.ddspSpoiled = p, false
 		var ret int32
 		arg := x.cpuArg(prevCPU)
-		x.call(sch, opSelectCPU, x.core.RQ(prevCPU), p, nil, func() { ret = sch.ops.SelectCPU(p, arg, uint64(wf)) })
+		this := x.core.WakerCPU()
+		if this < 0 {
+			this = prevCPU
+		}
+		x.callOn(sch, opSelectCPU, nil, this, p, nil, func() { ret = sch.ops.SelectCPU(p, arg, uint64(wf)) })
 		x.ddspTask, x.ddspSpoiled = nil, false
 		cpu := x.cpuRet(sch, ret)
 		e.selectedCPU = cpu

@@ -89,8 +89,9 @@ type Ext struct {
 
 type opCtx struct {
 	op    opID
-	rq    *sched.RQ
-	tasks [2]*Task
+	rq    *sched.RQ // the locked rq (scx_locked_rq()), nil if none
+	cpu   int       // smp_processor_id() while the op runs, -1 if unknown
+	tasks [2]*Task  // current->scx.kf_tasks[]
 }
 
 // New creates the ext class for core and installs it.
@@ -177,8 +178,8 @@ func (x *Ext) jiffiesToMsecs(j uint64) uint64 { return j * x.core.TickNS() / 1_0
 // context with a runqueue, else the first online CPU.
 func (x *Ext) curCPU() int {
 	for i := len(x.ctx) - 1; i >= 0; i-- {
-		if x.ctx[i].rq != nil {
-			return x.ctx[i].rq.CPU
+		if x.ctx[i].cpu >= 0 {
+			return x.ctx[i].cpu
 		}
 	}
 	return x.core.Active().First()
@@ -199,11 +200,34 @@ func (x *Ext) lockedRQ() *sched.RQ {
 	return x.ctx[len(x.ctx)-1].rq
 }
 
+// kfArgTaskOK mirrors scx_kf_arg_task_ok(): p must be a task the current
+// op operates on.
+func (x *Ext) kfArgTaskOK(sch *Sched, p *Task) bool {
+	if len(x.ctx) > 0 {
+		c := &x.ctx[len(x.ctx)-1]
+		if p != nil && (p == c.tasks[0] || p == c.tasks[1]) {
+			return true
+		}
+	}
+	x.scxError(sch, "called on a task not being operated on")
+	return false
+}
+
 // call runs one op with its context recorded, as SCX_CALL_OP*() does. A
 // panic in a Go op is turned into a scheduler error so the simulation
 // keeps its tasks.
 func (x *Ext) call(sch *Sched, op opID, rq *sched.RQ, t0, t1 *Task, fn func()) {
-	x.ctx = append(x.ctx, opCtx{op: op, rq: rq, tasks: [2]*Task{t0, t1}})
+	cpu := -1
+	if rq != nil {
+		cpu = rq.CPU
+	}
+	x.callOn(sch, op, rq, cpu, t0, t1, fn)
+}
+
+// callOn is call with the running CPU given separately from the locked rq
+// (ops.select_cpu() runs under p's pi_lock only, on the waker's CPU).
+func (x *Ext) callOn(sch *Sched, op opID, rq *sched.RQ, cpu int, t0, t1 *Task, fn func()) {
+	x.ctx = append(x.ctx, opCtx{op: op, rq: rq, cpu: cpu, tasks: [2]*Task{t0, t1}})
 	defer func() {
 		x.ctx = x.ctx[:len(x.ctx)-1]
 		if r := recover(); r != nil {

@@ -376,6 +376,14 @@ func (x *Ext) selectCPUFromKfunc(sch *Sched, p *Task, prev int, wakeFlags uint64
 	if !x.builtinIdle(sch) {
 		return -16
 	}
+	if x.curOp() == opSelectCPU {
+		if !x.kfArgTaskOK(sch, p) {
+			return -22
+		}
+	} else if lr := x.lockedRQ(); lr != nil && lr.CPU != p.CPU() {
+		x.scxError(sch, "select_cpu kfunc called cross-task on %s[%d]", p.Comm, p.PID)
+		return -22
+	}
 	if p.NrCPUsAllowed() == 1 || p.MigrationDisabled() {
 		m := allowed
 		if m == nil {

@@ -789,8 +789,15 @@ func (x *Ext) EventsOf() Events {
 	return Events{}
 }
 
-// TaskCgroup is scx_bpf_task_cgroup().
-func (x *Ext) TaskCgroup(p *Task) *Cgroup { return p.Cgroup() }
+// TaskCgroup is scx_bpf_task_cgroup(): p's cgroup; the root cgroup (and
+// an error) for a task the current op does not operate on.
+func (x *Ext) TaskCgroup(p *Task) *Cgroup {
+	sch := x.sched()
+	if sch == nil || !x.kfArgTaskOK(sch, p) {
+		return x.core.RootCgroup()
+	}
+	return p.Cgroup()
+}
 
 // CPUNode is scx_bpf_cpu_node().
 func (x *Ext) CPUNode(cpu int32) int32 {
