@@ -299,6 +299,12 @@ func (k *Kernel) PerCPUPtr(ptr uint64, cpu int) uint64 {
 	return ptr + uint64(cpu)*size
 }
 
+// rqAddr is the address of cpu's struct rq (its copy of runqueues),
+// refreshed.
+func (k *Kernel) rqAddr(cpu int) uint64 {
+	return k.PerCPUPtr(k.env.percpuBase+uint64(percpuLayout.rq), cpu)
+}
+
 // TracePrintk implements helpers.Kernel.
 func (k *Kernel) TracePrintk(cpu int, msg string) {
 	if len(k.PrintkLog) >= printkKeep {
@@ -396,7 +402,7 @@ func (k *Kernel) refreshPerCPU(cpu int) {
 // area, of the variables' fields the kernel refreshes.
 var percpuLayout = func() (v struct {
 	rqCPU, rqNrRunning, rqNrSwitches, rqClock, rqClockTask int
-	rqOnline, rqCurr, rqIdle, llcSize, llcID               int
+	rqOnline, rqCurr, rqIdle, llcSize, llcID, rq           int
 }) {
 	var rq, llcSize, llcID int
 	for _, kv := range ktypes.KernelVars() {
@@ -413,6 +419,6 @@ var percpuLayout = func() (v struct {
 	v.rqCPU, v.rqNrRunning, v.rqNrSwitches = o("cpu"), o("nr_running"), o("nr_switches")
 	v.rqClock, v.rqClockTask, v.rqOnline = o("clock"), o("clock_task"), o("online")
 	v.rqCurr, v.rqIdle = o("curr"), o("idle")
-	v.llcSize, v.llcID = llcSize, llcID
+	v.llcSize, v.llcID, v.rq = llcSize, llcID, rq
 	return v
 }()

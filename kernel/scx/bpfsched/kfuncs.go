@@ -382,6 +382,16 @@ func scxKfuncs() map[string]vm.Helper {
 	add("scx_bpf_cid_curr", func(c kcall, r1, _, _, _, _ uint64) (uint64, error) {
 		return c.k.taskAddr(c.x.CidCurr(int32(r1))), nil
 	})
+	add("scx_bpf_tid_to_task", func(c kcall, r1, _, _, _, _ uint64) (uint64, error) {
+		return c.k.taskAddr(c.x.TidToTask(r1)), nil
+	})
+	add("scx_bpf_locked_rq", func(c kcall, _, _, _, _, _ uint64) (uint64, error) {
+		rq := c.x.LockedRQ()
+		if rq == nil {
+			return 0, nil
+		}
+		return c.k.rqAddr(rq.CPU), nil
+	})
 	add("scx_bpf_now", func(c kcall, _, _, _, _, _ uint64) (uint64, error) {
 		return c.x.Now(), nil
 	})

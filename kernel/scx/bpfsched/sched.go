@@ -236,7 +236,7 @@ func isBudget(e *vm.Error) bool {
 // eject disables the scheduler with SCX_EXIT_ERROR and msg, as scx_error()
 // does.
 func (k *Kernel) eject(msg string) {
-	k.x.Error(msg)
+	k.x.OpError(msg)
 }
 
 func sx(v int32) uint64 { return uint64(int64(v)) }

@@ -41,7 +41,7 @@ var taskLayout = struct {
 	scxWeight, scxSlice, scxVtime, scxFlags     int
 	scxOpsState, scxSticky, scxHolding          int
 	scxRunnableAt, scxDisallow, scxDsqSeq       int
-	scxDdspDsqID                                int
+	scxDdspDsqID, scxTid                        int
 }{
 	size:          mustSize("task_struct"),
 	state:         off("__state"),
@@ -82,6 +82,7 @@ var taskLayout = struct {
 	scxDisallow:   off("scx.disallow"),
 	scxDsqSeq:     off("scx.dsq_seq"),
 	scxDdspDsqID:  off("scx.ddsp_dsq_id"),
+	scxTid:        off("scx.tid"),
 }
 
 func off(path string) int { return ktypes.MustOffsetof("task_struct", path) }
@@ -146,6 +147,7 @@ func (k *Kernel) mirrorOf(p *sched.Task) *taskMirror {
 	le.PutUint32(b[taskLayout.pid:], uint32(p.PID))
 	le.PutUint32(b[taskLayout.tgid:], uint32(p.TGID))
 	le.PutUint32(b[taskLayout.usage:], 1)
+	le.PutUint64(b[taskLayout.scxTid:], uint64(p.PID)) // scxsim's tids are pids
 	m.cpus = topo.NewCPUMask(k.env.nCPU)
 	return m
 }
