@@ -175,12 +175,15 @@ func (x *Ext) msecsToJiffies(ms uint64) uint64 {
 func (x *Ext) jiffiesToMsecs(j uint64) uint64 { return j * x.core.TickNS() / 1_000_000 }
 
 // curCPU is smp_processor_id() for kfuncs: the CPU of the innermost op
-// context with a runqueue, else the first online CPU.
+// context, else the waker's CPU during a wakeup, else the first online CPU.
 func (x *Ext) curCPU() int {
 	for i := len(x.ctx) - 1; i >= 0; i-- {
 		if x.ctx[i].cpu >= 0 {
 			return x.ctx[i].cpu
 		}
+	}
+	if c := x.core.WakerCPU(); c >= 0 {
+		return c
 	}
 	return x.core.Active().First()
 }
