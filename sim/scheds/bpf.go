@@ -38,6 +38,11 @@ type BPFScheduler struct {
 	count *Counter
 }
 
+// NewBPF runs the object raw, reported under name.
+func NewBPF(raw []byte, name string, opts Options) *BPFScheduler {
+	return &BPFScheduler{name: name, raw: raw, opts: opts}
+}
+
 // newBPF reads a BPF object file (or takes an embedded one's bytes).
 func newBPF(raw []byte, path, name string, opts Options) (*BPFScheduler, error) {
 	if raw == nil {

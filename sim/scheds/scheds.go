@@ -90,6 +90,11 @@ func Resolve(spec string, opts Options) (engine.Scheduler, error) {
 	return newBPF(nil, spec, "", opts)
 }
 
+// NewGo runs the Go ops make builds, reported as builtin:name.
+func NewGo(name string, make func(x *scx.Ext) (*scx.Ops, error)) *GoScheduler {
+	return &GoScheduler{name: name, make: make}
+}
+
 // GoScheduler runs Go sched_ext ops.
 type GoScheduler struct {
 	name  string
