@@ -96,6 +96,7 @@ type Core struct {
 
 	active   topo.CPUMask
 	possible topo.CPUMask
+	idleMask topo.CPUMask // CPUs running their idle task
 	root     *Cgroup
 	nextCG   uint64
 	distrib  int // cursor of cpumask_any_and_distribute()
@@ -142,6 +143,7 @@ func New(m *topo.Machine, host Host, opts Options) *Core {
 		idle.nrCPUs = 1
 		rq.idle, rq.curr = idle, idle
 		c.rqs[cpu.ID] = rq
+		c.idleMask.Set(cpu.ID)
 		if cpu.Online {
 			c.active.Set(cpu.ID)
 		}

@@ -433,14 +433,16 @@ func (fc *fairClass) balanceTick(rq *RQ) {
 		c.MoveQueuedTask(pick, cpu)
 		return true
 	}
+	if c.idleMask.Empty() {
+		return
+	}
 	for _, cpu := range c.m.LLCCPUs(rq.CPU) {
-		if try(cpu) {
+		if c.idleMask.Test(cpu) && try(cpu) {
 			return
 		}
 	}
-	n := len(c.rqs)
-	for i := 1; i < n; i++ {
-		if try((rq.CPU + i) % n) {
+	for cpu := range c.idleMask.CPUs() {
+		if try(cpu) {
 			return
 		}
 	}

@@ -41,6 +41,7 @@ func (idleClass) RQOffline(rq *RQ)                          {}
 
 // PutPrev mirrors put_prev_task_idle(): the CPU leaves idle.
 func (idleClass) PutPrev(rq *RQ, p *Task, next *Task) {
+	rq.core.idleMask.Clear(rq.CPU)
 	if x := rq.core.ext; x != nil {
 		x.UpdateIdle(rq, false, true)
 	}
@@ -49,6 +50,7 @@ func (idleClass) PutPrev(rq *RQ, p *Task, next *Task) {
 // SetNext mirrors set_next_task_idle(): the CPU enters idle.
 func (idleClass) SetNext(rq *RQ, p *Task, first bool) {
 	p.execStart = rq.clock
+	rq.core.idleMask.Set(rq.CPU)
 	if x := rq.core.ext; x != nil {
 		x.UpdateIdle(rq, true, true)
 	}

@@ -507,3 +507,37 @@ func TestReRegister(t *testing.T) {
 		}
 	}
 }
+
+// The default CPU selection pulls a WF_SYNC wakee to the waker's CPU when
+// its previous CPU is busy; a plain wakeup takes an idle CPU.
+func TestWakeSync(t *testing.T) {
+	for _, sync := range []bool{false, true} {
+		t.Run(fmt.Sprint(sync), func(t *testing.T) {
+			e := newEnv(t, "1x1x3x1", topo.Linear)
+			x := e.x
+			e.register(&scx.Ops{Name: "dfl",
+				Enqueue: func(p *sched.Task, f uint64) { x.DsqInsert(p, scx.DSQGlobal, 0, 0) }})
+			w := e.spawn("wakee", schedtest.Behavior{Run: 1_000_000, Sleep: 10_000_000_000}, sched.TaskSpec{CPUs: mask(3, 0)})
+			e.d.Run(2_000_000)
+			if w.State() != sched.Sleeping || w.CPU() != 0 {
+				t.Fatalf("wakee %v on %d", w.State(), w.CPU())
+			}
+			_ = e.c.SetAffinity(w, mask(3, 0, 1, 2))
+			e.spawn("h0", schedtest.Behavior{}, sched.TaskSpec{CPUs: mask(3, 0)})
+			e.spawn("h1", schedtest.Behavior{}, sched.TaskSpec{CPUs: mask(3, 1)})
+			e.d.Run(4_000_000)
+			wf := 0
+			if sync {
+				wf = sched.WFSync
+			}
+			e.c.WakeFrom(w, wf, 1)
+			want := 2
+			if sync {
+				want = 1
+			}
+			if w.CPU() != want {
+				t.Fatalf("wakee on cpu %d, want %d", w.CPU(), want)
+			}
+		})
+	}
+}
