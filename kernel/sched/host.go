@@ -33,9 +33,10 @@ const (
 	EvPolicy                    // Task's scheduling class changed (Msg: class name)
 	EvExt                       // sched_ext state change; Msg describes it
 	EvExtError                  // sched_ext scheduler ejected; Msg is the reason
+	EvExtOp                     // a sched_ext op was called (Msg: op name, Task: its task); only with Ext.TraceOps
 )
 
-var eventNames = [...]string{"switch", "wakeup", "migrate", "fork", "exit", "block", "preempt", "online", "policy", "ext", "ext_error"}
+var eventNames = [...]string{"switch", "wakeup", "migrate", "fork", "exit", "block", "preempt", "online", "policy", "ext", "ext_error", "ext_op"}
 
 func (k EventKind) String() string {
 	if int(k) < len(eventNames) {

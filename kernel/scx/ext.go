@@ -80,6 +80,8 @@ type Ext struct {
 	log []string
 	// LogSink, when set, also receives each log line.
 	LogSink func(line string)
+	// TraceOps reports every op call as an EvExtOp event.
+	TraceOps bool
 
 	nextSchedID  uint64
 	schedDump    *dumpState
@@ -230,6 +232,9 @@ func (x *Ext) call(sch *Sched, op opID, rq *sched.RQ, t0, t1 *Task, fn func()) {
 // callOn is call with the running CPU given separately from the locked rq
 // (ops.select_cpu() runs under p's pi_lock only, on the waker's CPU).
 func (x *Ext) callOn(sch *Sched, op opID, rq *sched.RQ, cpu int, t0, t1 *Task, fn func()) {
+	if x.TraceOps {
+		x.core.Event(sched.Event{Kind: sched.EvExtOp, CPU: cpu, Task: t0, Prev: t1, Msg: sch.opName(op)})
+	}
 	x.ctx = append(x.ctx, opCtx{op: op, rq: rq, cpu: cpu, tasks: [2]*Task{t0, t1}})
 	defer func() {
 		x.ctx = x.ctx[:len(x.ctx)-1]

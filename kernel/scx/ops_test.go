@@ -10,6 +10,7 @@ import (
 	"github.com/scxsim/scxsim/kernel/sched"
 	"github.com/scxsim/scxsim/kernel/sched/schedtest"
 	"github.com/scxsim/scxsim/kernel/scx"
+	"github.com/scxsim/scxsim/kernel/scx/goscheds"
 	"github.com/scxsim/scxsim/kernel/topo"
 )
 
@@ -539,5 +540,26 @@ func TestWakeSync(t *testing.T) {
 				t.Fatalf("wakee on cpu %d, want %d", w.CPU(), want)
 			}
 		})
+	}
+}
+
+// With TraceOps every op call is reported, with the form's op name.
+func TestTraceOps(t *testing.T) {
+	e := newEnv(t, "1x1x2x2", topo.X86)
+	e.x.TraceOps = true
+	c := &goscheds.CidFIFO{X: e.x, Arena: newArena(t)}
+	e.register(c.Ops("cidfifo"))
+	e.spawn("p", schedtest.Behavior{Run: 1_000_000, Sleep: 1_000_000}, sched.TaskSpec{})
+	e.d.Run(5_000_000)
+	seen := map[string]bool{}
+	for _, ev := range e.d.Events {
+		if ev.Kind == sched.EvExtOp {
+			seen[ev.Msg] = true
+		}
+	}
+	for _, op := range []string{"init", "select_cid", "enqueue", "dispatch", "update_idle"} {
+		if !seen[op] {
+			t.Errorf("no %s op event (saw %v)", op, seen)
+		}
 	}
 }
