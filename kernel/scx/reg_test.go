@@ -2,6 +2,7 @@ package scx_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -330,5 +331,37 @@ func TestCidFormRuns(t *testing.T) {
 	sch2 := e.register(o)
 	if sch2.ExitInfo().Msg != "calling kernel function scx_bpf_kick_cpu is not allowed" {
 		t.Fatalf("msg %q", sch2.ExitInfo().Msg)
+	}
+}
+
+// The enable state as the ops see it, and a hotplug between loading and
+// enabling caught by ops.hotplug_seq.
+func TestEnableStateAndHotplugSeq(t *testing.T) {
+	e := newEnv(t, "1x1x2x1", topo.Linear)
+	var states []scx.EnableState
+	x := e.x
+	sch := e.register(&scx.Ops{Name: "st",
+		Init: func() int32 { states = append(states, x.State()); return 0 },
+		Exit: func(*scx.ExitInfo) { states = append(states, x.State()) },
+	})
+	states = append(states, x.State())
+	e.x.Unregister(sch)
+	states = append(states, x.State())
+	if want := []scx.EnableState{scx.Enabling, scx.Enabled, scx.Disabling, scx.Disabled}; !slices.Equal(states, want) {
+		t.Fatalf("states %v, want %v", states, want)
+	}
+
+	if err := e.c.SetOnline(1, false); err != nil {
+		t.Fatal(err)
+	}
+	seq := e.x.HotplugSeq() // what a loader would have read
+	if err := e.c.SetOnline(1, true); err != nil {
+		t.Fatal(err)
+	}
+	sch = e.register(&scx.Ops{Name: "seq", HotplugSeq: seq})
+	ei := sch.ExitInfo()
+	want := fmt.Sprintf("expected hotplug seq %d did not match actual %d", seq, seq+1)
+	if ei.Kind != scx.ExitUnregKern || ei.Msg != want || !ei.RestartRequested() {
+		t.Fatalf("exit %+v, want %q", ei, want)
 	}
 }
