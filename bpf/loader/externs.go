@@ -326,9 +326,9 @@ type ksymResolution struct {
 }
 
 // resolveKsyms mirrors libbpf's bpf_object__resolve_ksyms_btf_id() and the
-// kallsyms step: kfuncs and typed variables by name (minus the ___flavor
-// suffix) in the target kernel BTF with compatible types, typeless symbols
-// by address from opts.KernelSymbols.
+// kallsyms step: kfuncs by name minus the ___flavor suffix and typed
+// variables by their full name in the target kernel BTF, with compatible
+// types; typeless symbols by address from opts.KernelSymbols.
 func (ld *loadState) resolveKsyms() error {
 	s := ld.spec
 	kbtf := s.opts.KernelBTF
@@ -355,7 +355,9 @@ func (ld *loadState) resolveKsyms() error {
 			}
 			*r = ksymResolution{set: true, targetID: id, target: fn.Name}
 		case ext.typed:
-			v, id, err := findKernelType[*btf.Var](kbtf, ess)
+			// Variables are looked up by their full name: libbpf strips
+			// the ___flavor suffix for kfuncs only.
+			v, id, err := findKernelType[*btf.Var](kbtf, ext.name)
 			if err != nil {
 				if ext.weak {
 					continue
