@@ -31,7 +31,7 @@ type Kernel struct {
 	cgroups  map[*sched.Cgroup]*cgMirror
 	cgByAddr map[uint64]*cgMirror
 
-	execs []*cpuExec // per CPU, created on first use
+	cx *cpuExec // the execution context, created on first use
 
 	iters     []*iterSlot
 	freeIter  []int
@@ -81,10 +81,13 @@ func (c *execCtx) StreamTask() (pid, uid int, comm string) {
 	return 0, 0, fmt.Sprintf("swapper/%d", c.cpu)
 }
 
-// cpuExec is one CPU's execution context and the per-nesting-level
-// struct_ops context regions it runs ops with.
+// cpuExec is the execution context ops run in, and the struct_ops context
+// regions per nesting level. One context serves every simulated CPU (the
+// simulation is single-threaded): each op sets the CPU it runs on, so one
+// stack stays hot in the host's caches instead of one per simulated CPU.
 type cpuExec struct {
 	e      *vm.Exec
+	ctx    *execCtx
 	frames []*opFrame
 	depth  int
 }
@@ -92,8 +95,9 @@ type cpuExec struct {
 // opFrame is the memory one op invocation uses: the u64 argument array
 // the program's ctx points at, then room for the argument structs.
 type opFrame struct {
-	addr uint64
-	b    []byte
+	addr    uint64
+	b       []byte
+	prevCPU int
 }
 
 const (
@@ -102,29 +106,35 @@ const (
 	frameSize = 512
 )
 
-// execFor returns cpu's execution context.
-func (k *Kernel) execFor(cpu int) *cpuExec {
+// execOn returns the execution context set to run on cpu; the caller
+// restores the previous CPU with leave.
+func (k *Kernel) execOn(cpu int) (*cpuExec, int) {
 	if cpu < 0 || cpu >= k.env.nCPU {
 		cpu = 0
 	}
-	for cpu >= len(k.execs) {
-		k.execs = append(k.execs, nil)
+	cx := k.cx
+	if cx == nil {
+		e := vm.NewExec(k.env.mem)
+		ctx := &execCtx{Kernel: k}
+		e.Ctx = ctx
+		e.Stream = k.env.streams.Sink
+		cx = &cpuExec{e: e, ctx: ctx}
+		k.cx = cx
 	}
-	if cx := k.execs[cpu]; cx != nil {
-		return cx
-	}
-	e := vm.NewExec(k.env.mem)
-	e.CPU = cpu
-	e.Ctx = &execCtx{Kernel: k, cpu: cpu}
-	e.Stream = k.env.streams.Sink
-	cx := &cpuExec{e: e}
-	k.execs[cpu] = cx
-	return cx
+	prev := cx.e.CPU
+	cx.e.CPU, cx.ctx.cpu = cpu, cpu
+	return cx, prev
 }
 
-// Exec returns the execution context of cpu (Ctx is this Kernel, Stream
-// the object's stream set), for running programs outside ops.
-func (k *Kernel) Exec(cpu int) *vm.Exec { return k.execFor(cpu).e }
+func (cx *cpuExec) leave(prev int) { cx.e.CPU, cx.ctx.cpu = prev, prev }
+
+// Exec returns the execution context set to run on cpu (Ctx is this
+// Kernel, Stream the object's stream set), for running programs outside
+// ops.
+func (k *Kernel) Exec(cpu int) *vm.Exec {
+	cx, _ := k.execOn(cpu)
+	return cx.e
+}
 
 // push returns a cleared frame for the next nesting level.
 func (cx *cpuExec) push() *opFrame {
@@ -349,10 +359,11 @@ func (k *Kernel) fireTimer(id, gen uint64) {
 		return
 	}
 	delete(k.timers, id)
-	cx := k.execFor(t.cpu)
+	cx, prev := k.execOn(t.cpu)
 	k.depth++
 	err := k.env.rt.FireTimer(cx.e, id)
 	k.depth--
+	cx.leave(prev)
 	k.endOp()
 	k.closeIters()
 	if err != nil {

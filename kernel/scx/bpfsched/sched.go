@@ -189,8 +189,10 @@ func (k *Kernel) attachCore(x *scx.Ext) {
 
 // begin starts an op on the CPU the core runs it on.
 func (s *Scheduler) begin() (*cpuExec, *opFrame) {
-	cx := s.k.execFor(int(s.x.ThisCPU()))
-	return cx, cx.push()
+	cx, prev := s.k.execOn(int(s.x.ThisCPU()))
+	f := cx.push()
+	f.prevCPU = prev
+	return cx, f
 }
 
 // exec runs prog with the frame as its struct_ops ctx. A failing run
@@ -200,11 +202,13 @@ func (s *Scheduler) exec(cx *cpuExec, f *opFrame, prog *vm.Program) (uint64, boo
 	k.depth++
 	r0, err := cx.e.Run(prog, f.addr)
 	k.depth--
+	cpu := cx.e.CPU
 	cx.pop()
+	cx.leave(f.prevCPU)
 	k.endOp()
 	k.closeIters()
 	if err != nil {
-		k.vmFailed(err, cx.e.CPU)
+		k.vmFailed(err, cpu)
 		return 0, false
 	}
 	return r0, true
