@@ -365,3 +365,78 @@ func TestEnableStateAndHotplugSeq(t *testing.T) {
 		t.Fatalf("exit %+v, want %q", ei, want)
 	}
 }
+
+// cid-form boundaries: ops receive cids, the cids they return are
+// translated back, an invalid cid ejects; ops.init_cids() may replace the
+// layout with scx_bpf_cid_override().
+func TestCidBoundary(t *testing.T) {
+	t.Run("args", func(t *testing.T) {
+		e := newEnv(t, "1x2x2x2", topo.X86)
+		x := e.x
+		bad := false
+		ok := true
+		sch := e.register(&scx.Ops{Form: scx.FormCid, Name: "cids", Arenas: []*arena.Arena{newArena(t)},
+			SelectCPU: func(p *sched.Task, prev int32, wf uint64) int32 {
+				if int(x.CidToCPU(prev)) != p.CPU() {
+					ok = false
+				}
+				if bad {
+					return 9999
+				}
+				return prev
+			},
+			Enqueue: func(p *sched.Task, f uint64) { x.DsqInsert(p, scx.DSQGlobal, 0, 0) },
+			Dispatch: func(cid int32, prev *sched.Task) {
+				if int(x.CidToCPU(cid)) != int(x.ThisCPU()) || x.ThisCid() != cid {
+					ok = false
+				}
+			},
+		})
+		e.spawn("w", schedtest.Behavior{Run: 500_000, Sleep: 500_000}, sched.TaskSpec{})
+		e.d.Run(20_000_000)
+		if !ok || sch.ExitKind() != scx.ExitNone {
+			t.Fatalf("cid arguments do not match the cpus (exit %q)", sch.ExitInfo().Msg)
+		}
+		bad = true
+		e.d.Run(40_000_000)
+		if !strings.Contains(sch.ExitInfo().Msg, "9999") {
+			t.Fatalf("invalid cid from select_cid: exit %q", sch.ExitInfo().Msg)
+		}
+	})
+	t.Run("override", func(t *testing.T) {
+		e := newEnv(t, "1x1x4x1", topo.Linear)
+		x := e.x
+		c := &goscheds.CidFIFO{X: x, Arena: newArena(t)}
+		o := c.Ops("ovr")
+		o.InitCids = func() int32 {
+			x.CidOverride([]int32{3, 2, 1, 0}, []int32{0})
+			return 0
+		}
+		p := e.spawn("p", schedtest.Behavior{}, sched.TaskSpec{})
+		sch := e.register(o)
+		for cpu := int32(0); cpu < 4; cpu++ {
+			if got := x.CPUToCid(cpu); got != 3-cpu {
+				t.Fatalf("cpu %d -> cid %d, want %d", cpu, got, 3-cpu)
+			}
+		}
+		if tp := x.CidTopo(0); tp.CoreCid != -1 || tp.ShardIdx != 0 {
+			t.Fatalf("topology after override: %+v", tp)
+		}
+		if err := e.c.SetAffinity(p, mask(4, 0)); err != nil {
+			t.Fatal(err)
+		}
+		last := c.SetCmasks[len(c.SetCmasks)-1]
+		if !slices.Equal(last.Cids, []uint32{3}) {
+			t.Fatalf("set_cmask for cpu 0 after override: %v", last.Cids)
+		}
+		if sch.ExitKind() != scx.ExitNone {
+			t.Fatal(sch.ExitInfo().Msg)
+		}
+		// scx_bpf_cid_override() outside ops.init_cids() is refused.
+		x.CidOverride([]int32{0, 1, 2, 3}, []int32{0})
+		e.d.Drain()
+		if sch.ExitInfo().Msg != "calling kernel function scx_bpf_cid_override is not allowed" {
+			t.Fatalf("exit %q", sch.ExitInfo().Msg)
+		}
+	})
+}
