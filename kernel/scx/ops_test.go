@@ -563,3 +563,31 @@ func TestTraceOps(t *testing.T) {
 		}
 	}
 }
+
+// A SysRq-D style dump shows the CPUs, the runnable tasks and the dump ops'
+// output; a small exit_dump_len truncates it with the kernel's marker.
+func TestDebugDump(t *testing.T) {
+	e := newEnv(t, "1x1x2x1", topo.Linear)
+	x := e.x
+	e.register(&scx.Ops{Name: "dumper", ExitDumpLen: 4096,
+		Enqueue:  func(p *sched.Task, f uint64) { x.DsqInsert(p, scx.DSQGlobal, 0, 0) },
+		Dump:     func(ctx *scx.DumpCtx) { x.Dump("reason=" + ctx.Reason + "\n") },
+		DumpTask: func(ctx *scx.DumpCtx, p *sched.Task) { x.Dump("task " + p.Comm) },
+	})
+	for i := 0; i < 3; i++ {
+		e.spawn(fmt.Sprint("w", i), schedtest.Behavior{}, sched.TaskSpec{CPUs: mask(2, 0)})
+	}
+	e.d.Run(10_000_000)
+	d := x.DebugDump("test")
+	for _, want := range []string{"dumper: root", "Debug dump triggered by test", "reason=test", "CPU states",
+		"CPU 0   : nr_run=3", "curr=w", "    task w", "Event counters", "SCX_EV_REFILL_SLICE_DFL"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("dump lacks %q:\n%s", want, d)
+		}
+	}
+	e2 := newEnv(t, "1x1x2x1", topo.Linear)
+	e2.register(&scx.Ops{Name: "small", ExitDumpLen: 200})
+	if d := e2.x.DebugDump("x"); len(d) != 200 || !strings.HasSuffix(d, "~~~~ TRUNCATED ~~~~\n") {
+		t.Fatalf("truncated dump (%d bytes): %q", len(d), d)
+	}
+}

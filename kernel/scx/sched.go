@@ -582,7 +582,7 @@ func (x *Ext) disableIRQWork(sch *Sched) {
 		return
 	}
 	if sch.exitInfo.Kind >= ExitError {
-		x.dumpState(sch, int(sch.ops.ExitDumpLen))
+		sch.exitInfo.Dump = x.dumpState(sch, sch.exitInfo, int(sch.ops.ExitDumpLen))
 	}
 	sch.exitDone = true
 	kind := sch.exitKind
@@ -700,25 +700,42 @@ func (x *Ext) logSchedDisable(sch *Sched) {
 	}
 }
 
-// dumpState mirrors scx_dump_state(): the debug dump of an error exit.
-func (x *Ext) dumpState(sch *Sched, dumpLen int) {
-	if sch.dumpDisabled {
-		return
+// DebugDump mirrors the SysRq-D dump (scx_dump_state() with exit kind
+// SCX_EXIT_NONE): the scheduler's state and its dump ops' output, "" when
+// no scheduler is loaded.
+func (x *Ext) DebugDump(reason string) string {
+	sch := x.root
+	if sch == nil {
+		return ""
 	}
-	ei := &sch.exitInfo
+	return x.dumpState(sch, ExitInfo{Kind: ExitNone, ExitCPU: -1, Reason: reason}, int(sch.ops.ExitDumpLen))
+}
+
+// dumpState mirrors scx_dump_state(): the debug dump of an exit (or of a
+// SysRq-D request when ei.Kind is SCX_EXIT_NONE).
+func (x *Ext) dumpState(sch *Sched, eiv ExitInfo, dumpLen int) string {
+	if sch.dumpDisabled {
+		return ""
+	}
+	ei := &eiv
 	d := &dumpState{}
 	x.schedDump = d
 	defer func() { x.schedDump = nil }()
 	ctx := &DumpCtx{Kind: ei.Kind, ExitCode: ei.ExitCode, Reason: ei.Reason, AtNS: x.now(), AtJiffies: x.jiffies()}
 	d.line("%s: root", sch.ops.Name)
-	if ei.ExitCPU >= 0 {
-		d.line("%s[%d] triggered exit kind %d on CPU %d:", "kworker", 0, ei.Kind, ei.ExitCPU)
-	} else {
-		d.line("%s[%d] triggered exit kind %d:", "kworker", 0, ei.Kind)
+	switch {
+	case ei.Kind == ExitNone:
+		d.line("Debug dump triggered by %s", ei.Reason)
+	default:
+		if ei.ExitCPU >= 0 {
+			d.line("%s[%d] triggered exit kind %d on CPU %d:", "kworker", 0, ei.Kind, ei.ExitCPU)
+		} else {
+			d.line("%s[%d] triggered exit kind %d:", "kworker", 0, ei.Kind)
+		}
+		d.line("  %s (%s)", ei.Reason, ei.Msg)
+		d.line("")
+		d.line("Backtrace:")
 	}
-	d.line("  %s (%s)", ei.Reason, ei.Msg)
-	d.line("")
-	d.line("Backtrace:")
 	if sch.has(opDump) {
 		d.prefix, d.first = "", true
 		x.call(sch, opDump, nil, nil, nil, func() { sch.ops.Dump(ctx) })
@@ -773,7 +790,7 @@ func (x *Ext) dumpState(sch *Sched, dumpLen int) {
 			out = out[:dumpLen]
 		}
 	}
-	ei.Dump = out
+	return out
 }
 
 func (x *Ext) dumpCPU(sch *Sched, d *dumpState, ctx *DumpCtx, cpu int) {
