@@ -7,8 +7,10 @@
 //	x := scx.New(core)                // install the class in a sched.Core
 //	sch, err := x.Register(&ops)      // bpf_scx_reg()/bpf_scx_reg_cid() + scx_enable()
 //	x.Unregister(sch)                 // bpf_scx_unreg(): disable (SCX_EXIT_UNREG) and free
-//	sch.ExitInfo()                    // struct scx_exit_info (user_exit_info)
+//	sch.ExitInfo()                    // struct scx_exit_info; .Report() is UEI_REPORT()
 //	x.Log()                           // the kernel log lines sched_ext printed
+//	x.DebugDump(reason)               // the SysRq-D dump
+//	x.TraceOps = true                 // report every op call as a sched.EvExtOp event
 //
 // Ops holds one func field per callback (nil = absent, as NULL in C) and the
 // data members (Name, Flags, TimeoutMS, DispatchMaxBatch, ExitDumpLen,
@@ -64,10 +66,13 @@
 // virtual time). Slices are charged at ticks (update_curr at tick,
 // dequeue, put_prev), as the kernel without hrtick does.
 //
+// scx_bpf_task_set_slice() writes the slice directly; the kernel defers a
+// write from a context not holding the task's rq lock to the next slice
+// check (apply_task_slice_oob()), which charges the same way.
+//
 // Not modelled: sub-schedulers (ops.sub_*, scx_bpf_sub_* kfuncs, caps,
 // rescue), core scheduling (ops.core_sched_before is never called),
-// out-of-band slice requests and SCX_TASK_PROTECTED, bypass-mode load
-// balancing between bypass DSQs, SCX_OPS_ALLOW_QUEUED_WAKEUP (there is no
-// queued wakeup), the NUMA-distance order of per-node idle searches (node
-// id order is used).
+// SCX_TASK_PROTECTED, bypass-mode load balancing between bypass DSQs,
+// SCX_OPS_ALLOW_QUEUED_WAKEUP (there is no queued wakeup), the
+// NUMA-distance order of per-node idle searches (node id order is used).
 package scx
