@@ -53,6 +53,10 @@ type Config struct {
 	Seed uint64
 	// MaxMapMemory bounds map preallocation (0: the loader's default).
 	MaxMapMemory uint64
+	// Budget caps the instructions one op's run may execute, credits for
+	// bounded loops included (vm.Exec.Budget; 0: vm.MaxBudget). A program
+	// past it is ejected.
+	Budget uint64
 }
 
 // Env is the simulated kernel one object is loaded into: its address space

@@ -118,6 +118,7 @@ func (k *Kernel) execOn(cpu int) (*cpuExec, int) {
 		ctx := &execCtx{Kernel: k}
 		e.Ctx = ctx
 		e.Stream = k.env.streams.Sink
+		e.Budget = k.env.cfg.Budget
 		cx = &cpuExec{e: e, ctx: ctx}
 		k.cx = cx
 	}
