@@ -10,7 +10,9 @@ FUZZ_TARGETS := \
 	./bpf/loader:FuzzLoad \
 	./kernel/topo:FuzzParse \
 	./bpf/stream:FuzzBprintf \
-	./bpf/asm:FuzzAssemble
+	./bpf/asm:FuzzAssemble \
+	./sim/workload:FuzzParseYAML \
+	./sim/workload:FuzzParseRTApp
 
 .PHONY: test deps bpf bpf-check lint unit fuzz bench
 
