@@ -186,3 +186,34 @@ func TestChaosScheduler(t *testing.T) {
 		})
 	}
 }
+
+// The same run gives the same events, twice.
+func TestDeterministic(t *testing.T) {
+	run := func() []string {
+		e := newEnv(t, "2x2x2x2", topo.X86)
+		rng := rand.New(rand.NewPCG(7, 11))
+		var tasks []*sched.Task
+		for i := 0; i < 24; i++ {
+			tasks = append(tasks, e.spawn(fmt.Sprint("t", i), schedtest.Behavior{Run: uint64(300_000 + 10_000*i), Sleep: 200_000}, sched.TaskSpec{CPU: i % 16}))
+		}
+		e.register(chaos(e.x, rng, &tasks))
+		e.d.Run(50_000_000)
+		var out []string
+		for _, ev := range e.d.Events {
+			out = append(out, fmt.Sprintf("%d %v %d %s %s %d %s", ev.Time, ev.Kind, ev.CPU, ev.Task, ev.Prev, ev.Arg, ev.Msg))
+		}
+		return out
+	}
+	a, b := run(), run()
+	if len(a) < 100 {
+		t.Fatalf("only %d events", len(a))
+	}
+	for i := range a {
+		if i >= len(b) || a[i] != b[i] {
+			t.Fatalf("runs differ at event %d: %q vs %q", i, a[i], b[min(i, len(b)-1)])
+		}
+	}
+	if len(a) != len(b) {
+		t.Fatalf("%d vs %d events", len(a), len(b))
+	}
+}
