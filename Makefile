@@ -12,7 +12,8 @@ FUZZ_TARGETS := \
 	./bpf/stream:FuzzBprintf \
 	./bpf/asm:FuzzAssemble \
 	./sim/workload:FuzzParseYAML \
-	./sim/workload:FuzzParseRTApp
+	./sim/workload:FuzzParseRTApp \
+	./kernel/scx/bpfsched:FuzzKfuncArgs
 
 .PHONY: test deps bpf bpf-check lint unit fuzz bench
 
