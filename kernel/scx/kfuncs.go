@@ -820,6 +820,10 @@ func (x *Ext) idleMaskCheck(sch *Sched, id kfID, node int32, perNodeCall bool) b
 		x.scxError(sch, "SCX_OPS_BUILTIN_IDLE_PER_NODE enabled")
 		return false
 	}
+	if perNodeCall && node == -1 {
+		// validate_node(): NUMA_NO_NODE is -ENOENT, not an error.
+		return false
+	}
 	if perNodeCall && (node < 0 || int(node) >= len(x.idle.node)) {
 		x.scxError(sch, "invalid node %d", node)
 		return false
@@ -895,6 +899,9 @@ func (x *Ext) PickIdleCPU(cpusAllowed topo.CPUMask, flags uint64) int32 {
 // PickIdleCPUNode is scx_bpf_pick_idle_cpu_node().
 func (x *Ext) PickIdleCPUNode(cpusAllowed topo.CPUMask, node int32, flags uint64) int32 {
 	if !x.idleMaskCheck(x.sched(), kfPickIdleCPUNode, node, true) {
+		if node == -1 {
+			return -int32(syscall.ENOENT)
+		}
 		return -int32(syscall.EBUSY)
 	}
 	m := andInto(topo.NewCPUMask(x.core.NrCPUIDs()), cpusAllowed, x.idle.node[node])

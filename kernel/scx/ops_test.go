@@ -591,3 +591,38 @@ func TestDebugDump(t *testing.T) {
 		t.Fatalf("truncated dump (%d bytes): %q", len(d), d)
 	}
 }
+
+// Per-node idle tracking and per-node global DSQs.
+func TestPerNode(t *testing.T) {
+	e := newEnv(t, "2x1x2x1", topo.Linear) // node 0: cpus 0-1, node 1: cpus 2-3
+	x := e.x
+	sch := e.register(&scx.Ops{Name: "node", Flags: scx.OpsBuiltinIdlePerNode,
+		SelectCPU: func(p *sched.Task, prev int32, wf uint64) int32 { return prev },
+		Enqueue:   func(p *sched.Task, f uint64) { x.DsqInsert(p, scx.DSQGlobal, 0, 0) },
+	})
+	e.d.Run(1_000_000)
+	if n0, n1 := x.GetIdleCPUMaskNode(0).String(), x.GetIdleCPUMaskNode(1).String(); n0 != "0-1" || n1 != "2-3" {
+		t.Fatalf("node masks %s / %s", n0, n1)
+	}
+	all := mask(4, 0, 1, 2, 3)
+	if c := x.PickIdleCPUNode(all, 1, scx.PickIdleInNode); c != 2 && c != 3 {
+		t.Fatalf("pick in node 1: %d", c)
+	}
+	if x.CPUNode(3) != 1 || x.NrNodeIDs() != 2 {
+		t.Fatal("cpu_node / nr_node_ids")
+	}
+	// A task queued on node 1's global DSQ runs on a node-1 CPU.
+	p := e.spawn("p", schedtest.Behavior{}, sched.TaskSpec{CPU: 3})
+	e.d.Run(5_000_000)
+	if p.CPU() < 2 {
+		t.Fatalf("task from node 1's global DSQ ran on cpu %d", p.CPU())
+	}
+	if sch.ExitKind() != scx.ExitNone {
+		t.Fatal(sch.ExitInfo().Msg)
+	}
+	x.GetIdleCPUMask()
+	e.d.Drain()
+	if sch.ExitInfo().Msg != "SCX_OPS_BUILTIN_IDLE_PER_NODE enabled" {
+		t.Fatalf("global idle mask with per-node tracking: %q", sch.ExitInfo().Msg)
+	}
+}
