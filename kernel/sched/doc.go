@@ -13,7 +13,7 @@
 //
 //	Core.NewTask / Core.Fork   copy_process(): sched_fork, class fork hooks,
 //	                           wake_up_new_task()
-//	Core.Wake                  try_to_wake_up()
+//	Core.Wake / Core.WakeFrom  try_to_wake_up() (WakeFrom names the waker's CPU)
 //	Core.Block                 the current task sleeps: __schedule(SM_NONE)
 //	Core.Exit                  do_exit() -> final __schedule, task_dead
 //	Core.Yield                 sched_yield()
@@ -36,7 +36,9 @@
 // tick once it has used its slice (base slice scaled by the number of
 // runnable tasks, as sched_slice() does) and a smaller-vruntime task waits,
 // and a waking task preempts when its vruntime trails the current one's by
-// more than the wakeup granularity. Load is spread by an idle-first
-// select_task_rq, newly-idle pulling and a periodic pull at tick. It is not
-// EEVDF: lag and deadlines are not modelled.
+// more than the wakeup granularity. Load is spread by select_task_rq
+// preferring an idle CPU of the previous CPU's LLC (select_idle_sibling()),
+// a newly-idle pull when a fair task stops, and a push at tick from a CPU
+// with waiting tasks to an idle CPU (what nohz idle balancing achieves). It
+// is not EEVDF: lag and deadlines are not modelled.
 package sched
