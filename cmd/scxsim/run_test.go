@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/scxsim/scxsim/sim/metrics"
+	"github.com/scxsim/scxsim/sim/trace"
+)
+
+// runSim executes `scxsim run ARGS...` in process and returns stdout.
+func runSim(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := newRunCmd()
+	var out, errOut bytes.Buffer
+	cmd.SetArgs(append([]string{"--no-progress"}, args...))
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.Execute()
+	return out.String(), err
+}
+
+// The default run (cid-form example scheduler, 32-CPU two-node machine,
+// mixed workload, 10s) reports consistent figures: task run time sums to
+// CPU busy time, no task lost, every task ran, the scheduler stayed.
+func TestRunDefault(t *testing.T) {
+	out, err := runSim(t, "--json", "-", "--tasks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res metrics.Results
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v\n%.300s", err, out)
+	}
+	s := res.Summary
+	if res.Run.Scheduler != "builtin:cidq" || res.Run.CPUs != 32 || res.Run.DurationNS != 10e9 || res.Run.Workload != "mixed" {
+		t.Errorf("run %+v", res.Run)
+	}
+	if s.RuntimeNS != s.BusyNS || s.RuntimeNS == 0 {
+		t.Errorf("run time %d, busy %d", s.RuntimeNS, s.BusyNS)
+	}
+	var sum uint64
+	for _, tk := range res.Tasks {
+		sum += tk.RuntimeNS
+		if tk.RuntimeNS == 0 {
+			t.Errorf("task %s never ran", tk.Comm)
+		}
+	}
+	if sum != s.RuntimeNS || len(res.Tasks) != s.Tasks || s.NeverRan != 0 {
+		t.Errorf("tasks sum to %d of %d run time; %d task records for %d tasks; %d never ran", sum, s.RuntimeNS, len(res.Tasks), s.Tasks, s.NeverRan)
+	}
+	var util float64
+	for _, c := range res.CPUs {
+		util += float64(c.BusyNS)
+	}
+	if got := util / float64(s.DurationNS) / float64(s.CPUs); got-s.Utilization > 0.001 || s.Utilization-got > 0.001 {
+		t.Errorf("utilization %.4f, CPUs say %.4f", s.Utilization, got)
+	}
+	if res.Scheduler.Exit != nil || len(res.Scheduler.Ops) == 0 {
+		t.Errorf("scheduler %+v", res.Scheduler)
+	}
+	text, err := runSim(t, "--duration", "1s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"scheduler builtin:cidq", "utilization", "wakeup latency", "interactive", "batch", "/batch", "select_cid", "CPU utilization"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text report lacks %q", want)
+		}
+	}
+}
+
+// The same command gives byte-identical JSON reports and traces, with
+// GOMAXPROCS 1 and 2.
+func TestRunDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	prev := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(prev)
+	var jsons, traces [][]byte
+	for i, procs := range []int{1, 2, 2} {
+		runtime.GOMAXPROCS(procs)
+		tr := filepath.Join(dir, "t"+string(rune('0'+i))+".pftrace")
+		out, err := runSim(t, "--duration", "2s", "--workload", "schbench", "--json", "-", "--tasks", "--trace", tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := trace.Read(b); err != nil {
+			t.Fatal(err)
+		}
+		jsons, traces = append(jsons, []byte(out)), append(traces, b)
+	}
+	for i := 1; i < len(jsons); i++ {
+		if !bytes.Equal(jsons[0], jsons[i]) {
+			t.Errorf("run %d: JSON report differs", i)
+		}
+		if !bytes.Equal(traces[0], traces[i]) {
+			t.Errorf("run %d: trace differs", i)
+		}
+	}
+	if len(traces[0]) < 1000 {
+		t.Errorf("trace of %d bytes", len(traces[0]))
+	}
+}
+
+func TestRunOutputsAndErrors(t *testing.T) {
+	dir := t.TempDir()
+	html := filepath.Join(dir, "r.html")
+	js := filepath.Join(dir, "r.json")
+	if _, err := runSim(t, "--sched", "fair", "--topo", "1x1x2x2", "--workload", "server", "--duration", "500ms", "--html", html, "--json", js); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := os.ReadFile(html)
+	if !bytes.HasPrefix(h, []byte("<!DOCTYPE html>")) || !bytes.Contains(h, []byte("<svg")) || bytes.Contains(h, []byte("<script")) {
+		t.Errorf("HTML report: %.200s", h)
+	}
+	j, _ := os.ReadFile(js)
+	var res metrics.Results
+	if err := json.Unmarshal(j, &res); err != nil || res.Schema != metrics.Schema || res.Summary.Requests == 0 {
+		t.Errorf("JSON report: %v %+v", err, res.Summary)
+	}
+	for _, args := range [][]string{
+		{"--topo", "0x1"}, {"--workload", "nosuch.yaml"}, {"--duration", "0s"}, {"--sched", "builtin:nosuch"},
+		{"--effect", "smt=2"}, {"--effect", "warp=1us"}, {"--sched", "builtin:fifo", "--set", "x=1", "--workload", "hogs", "--duration", "10ms", "--set", "=="},
+	} {
+		_, err := runSim(t, args...)
+		var ee *exitError
+		if err == nil || !errors.As(err, &ee) || ee.code != 2 {
+			t.Errorf("%v: error %v, want a usage error (exit 2)", args, err)
+		}
+	}
+}
+
+func TestCompare(t *testing.T) {
+	cmd := newCompareCmd()
+	var out bytes.Buffer
+	cmd.SetArgs([]string{"--no-progress", "--topo", "1x1x4x1", "--workload", "hogs:tasks=6", "--duration", "300ms", "fair", "builtin:fifo", "builtin:cidq"})
+	cmd.SetOut(&out)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	head := strings.SplitN(out.String(), "\n", 4)[2]
+	for _, s := range []string{"fair", "builtin:fifo", "builtin:cidq"} {
+		if !strings.Contains(head, s) {
+			t.Errorf("header %q lacks %s", head, s)
+		}
+	}
+}
