@@ -29,6 +29,11 @@ const (
 	ExitDumpDflLen    = 32768 // SCX_EXIT_DUMP_DFL_LEN
 	CPUPerfOne        = 1024  // SCX_CPUPERF_ONE
 	TaskIterBatch     = 32    // SCX_TASK_ITER_BATCH
+
+	RescueMaxBWPPT     = 250        // SCX_RESCUE_MAX_BW_PPT
+	RescueDisable      = 0xffffffff // SCX_RESCUE_DISABLE
+	RescueMinQuantumUS = 1000       // SCX_RESCUE_MIN_QUANTUM_US
+	RescueMaxQuantumUS = 100000     // SCX_RESCUE_MAX_QUANTUM_US
 )
 
 // Ops flags (enum scx_ops_flags).

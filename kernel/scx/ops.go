@@ -121,14 +121,24 @@ type Ops struct {
 	CPUAcquire func(cpu int32)                      // cpu-form only, deprecated
 	CPURelease func(cpu int32, args CPUReleaseArgs) // cpu-form only, deprecated
 
+	// SubAttach and SubDetach are ops.sub_attach/sub_detach. scxsim
+	// attaches no sub-schedulers, so they are never called; their
+	// presence only matters to scx_validate_ops() (cid-form only).
+	SubAttach func(cgroupPath string) int32
+	SubDetach func(cgroupPath string)
+
 	DispatchMaxBatch uint32
 	Flags            uint64
 	TimeoutMS        uint32
 	ExitDumpLen      uint32
 	HotplugSeq       uint64
 	CidShardSize     uint32
-	SubCgroupID      uint64
-	Name             string
+	// RescueBandwidthPPT and RescueQuantumUS are the rescue knobs of
+	// sub-scheduling; only their limits are checked.
+	RescueBandwidthPPT uint32
+	RescueQuantumUS    uint32
+	SubCgroupID        uint64
+	Name               string
 
 	// Arenas lists, per member program, the arena it uses (nil for a
 	// program without one): the kernel's view of prog->aux->arena across

@@ -53,6 +53,12 @@ func TestRegisterErrors(t *testing.T) {
 		{"bad name", func(a, b *arena.Arena) *scx.Ops {
 			return &scx.Ops{Form: scx.FormCid, Name: "no spaces", Arenas: []*arena.Arena{a}}
 		}, syscall.EINVAL, "", false},
+		{"rescue bandwidth", func(a, b *arena.Arena) *scx.Ops {
+			return &scx.Ops{Form: scx.FormCid, Name: "c", RescueBandwidthPPT: 251, Arenas: []*arena.Arena{a}}
+		}, syscall.E2BIG, "", false},
+		{"rescue quantum", func(a, b *arena.Arena) *scx.Ops {
+			return &scx.Ops{Form: scx.FormCid, Name: "c", RescueQuantumUS: 999, Arenas: []*arena.Arena{a}}
+		}, syscall.EINVAL, "", false},
 		{"timeout too long", func(a, b *arena.Arena) *scx.Ops {
 			return &scx.Ops{Form: scx.FormCid, Name: "c", TimeoutMS: 30001, Arenas: []*arena.Arena{a}}
 		}, syscall.E2BIG, "", false},
@@ -143,6 +149,8 @@ func TestValidateOps(t *testing.T) {
 		{&scx.Ops{Name: "v", Flags: scx.OpsEnqLast}, "SCX_OPS_ENQ_LAST requires ops.enqueue() to be implemented"},
 		{&scx.Ops{Name: "v", Flags: scx.OpsBuiltinIdlePerNode, UpdateIdle: func(int32, bool) {}},
 			"SCX_OPS_BUILTIN_IDLE_PER_NODE requires CPU idle selection enabled"},
+		{&scx.Ops{Name: "v", SubAttach: func(string) int32 { return 0 }},
+			"sub_attach/sub_detach requires cid-form struct_ops"},
 	}
 	for _, c := range cases {
 		e := newEnv(t, "1x1x2x1", topo.Linear)

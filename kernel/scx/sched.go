@@ -185,6 +185,15 @@ func (x *Ext) Register(ops *Ops) (*Sched, error) {
 	if o.ExitDumpLen == 0 {
 		o.ExitDumpLen = ExitDumpDflLen
 	}
+	if o.RescueBandwidthPPT > RescueMaxBWPPT && o.RescueBandwidthPPT != RescueDisable {
+		return nil, x.regErr(syscall.E2BIG, "")
+	}
+	if o.RescueQuantumUS > RescueMaxQuantumUS {
+		return nil, x.regErr(syscall.E2BIG, "")
+	}
+	if o.RescueQuantumUS != 0 && o.RescueQuantumUS < RescueMinQuantumUS {
+		return nil, x.regErr(syscall.EINVAL, "")
+	}
 	if o.SubCgroupID > 1 {
 		return nil, x.regErr(syscall.EOPNOTSUPP, "sched_ext: scxsim does not support sub-schedulers")
 	}
@@ -411,6 +420,10 @@ func (x *Ext) validateOps(sch *Sched, o *Ops) int {
 	}
 	if sch.form == FormCPU && (o.CPUAcquire != nil || o.CPURelease != nil) {
 		x.logf("ops->cpu_acquire/release() are deprecated, use sched_switch TP instead")
+	}
+	if sch.form == FormCPU && (o.SubAttach != nil || o.SubDetach != nil) {
+		x.scxError(sch, "sub_attach/sub_detach requires cid-form struct_ops")
+		return -int(syscall.EINVAL)
 	}
 	return 0
 }
