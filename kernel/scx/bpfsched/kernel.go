@@ -129,10 +129,14 @@ func (k *Kernel) execOn(cpu int) (*cpuExec, int) {
 
 func (cx *cpuExec) leave(prev int) { cx.e.CPU, cx.ctx.cpu = prev, prev }
 
-// Exec returns the execution context set to run on cpu (Ctx is this
-// Kernel, Stream the object's stream set), for running programs outside
-// ops.
+// Exec returns the execution context (Ctx is this Kernel, Stream the
+// object's stream set), for running programs outside ops and reading
+// Steps. Outside an op it is set to run on cpu; while an op runs it is
+// returned as is, on the op's CPU.
 func (k *Kernel) Exec(cpu int) *vm.Exec {
+	if k.cx != nil && k.depth > 0 {
+		return k.cx.e
+	}
 	cx, _ := k.execOn(cpu)
 	return cx.e
 }

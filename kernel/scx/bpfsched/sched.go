@@ -240,7 +240,11 @@ func isBudget(e *vm.Error) bool {
 // eject disables the scheduler with SCX_EXIT_ERROR and msg, as scx_error()
 // does.
 func (k *Kernel) eject(msg string) {
-	k.x.OpError(msg)
+	// Only while this object's scheduler is the one loaded (being
+	// registered, or running).
+	if s := k.sch; s != nil && (s.sch == nil || k.x.Root() == s.sch) {
+		k.x.OpError(msg)
+	}
 }
 
 func sx(v int32) uint64 { return uint64(int64(v)) }
