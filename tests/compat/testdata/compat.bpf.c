@@ -152,11 +152,15 @@ struct anode {
 	u64			val;
 };
 
+typedef struct anode __arena anode_t;
+
 struct arena_state {
-	struct anode __arena	*head;
+	anode_t			*head;
 	u64			nr_nodes;
 	u64			nr_pages;
 	u64			sum;
+	void __arena		*page;		/* nodes are carved from it */
+	u64			page_used;
 };
 
 struct arena_state __arena_global ast;
@@ -182,6 +186,7 @@ u32 loop_n;
 u64 mask_weight, mask_bits;
 u64 arena_magic_seen, arena_user_head;
 u64 nr_events;
+struct event last_event;	/* the last record sent */
 s64 create_dsq_ret;
 u64 insert_path, move_path, reenq_path, vtime_path;
 
@@ -282,6 +287,7 @@ void BPF_STRUCT_OPS(compat_stopping, struct task_struct *p, bool runnable)
 	e->seq = ++nr_events;
 	e->ran_ns = bpf_ktime_get_ns() - tctx->last_run;
 	__builtin_memcpy(e->comm, tctx->comm, sizeof(e->comm));
+	last_event = *e;
 	if (!runnable && !e->ran_ns) {
 		/* Nothing ran: the record is not worth a wakeup. */
 		stat_inc(STAT_RB_DISCARD);
@@ -565,29 +571,37 @@ int republish_mask(void *ctx)
 	return publish_mask();
 }
 
+/* A node from the current arena page, or a new page; NULL when full. */
+static __noinline anode_t *alloc_node(void)
+{
+	anode_t *n;
+
+	if (!ast.page || ast.page_used + sizeof(*n) > PAGE_SIZE) {
+		ast.page = bpf_arena_alloc_pages(&arena, NULL, 1, NUMA_NO_NODE, 0);
+		if (!ast.page)
+			return NULL;
+		ast.nr_pages++;
+		ast.page_used = 0;
+	}
+	n = ast.page + ast.page_used;
+	ast.page_used += sizeof(*n);
+	return n;
+}
+
 /* Append loop_n nodes to the arena list; pages come from the arena. */
 SEC("syscall")
 int arena_grow(void *ctx)
 {
-	struct anode __arena *page = NULL;
-	u32 used = PAGE_SIZE;
 	s32 i;
 
 	arena_magic_seen = arena_magic;
 	bpf_for(i, 0, loop_n) {
-		struct anode __arena *n;
+		anode_t *n = alloc_node();
 
-		if (used + sizeof(*n) > PAGE_SIZE) {
-			page = bpf_arena_alloc_pages(&arena, NULL, 1, NUMA_NO_NODE, 0);
-			if (!page) {
-				scx_bpf_error("arena: out of pages after %llu nodes", ast.nr_nodes);
-				return -ENOMEM;
-			}
-			ast.nr_pages++;
-			used = 0;
+		if (!n) {
+			scx_bpf_error("arena: out of pages after %llu nodes", ast.nr_nodes);
+			return -ENOMEM;
 		}
-		n = (void __arena *)page + used;
-		used += sizeof(*n);
 		n->val = i + 1;
 		n->next = ast.head;
 		ast.head = n;
@@ -602,7 +616,7 @@ int arena_grow(void *ctx)
 SEC("syscall")
 int arena_sum(void *ctx)
 {
-	struct anode __arena *n = ast.head;
+	anode_t *n = ast.head;
 	u64 sum = 0;
 	s32 i;
 
