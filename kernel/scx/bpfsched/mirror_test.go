@@ -169,3 +169,54 @@ func TestTaskMirror(t *testing.T) {
 		t.Error("task still on sched_ext after detach")
 	}
 }
+
+// TestCgroupOps: ops.cgroup_init() and ops.cgroup_move() get struct cgroup
+// pointers whose kernfs ids, levels and ancestors are the core's cgroups,
+// and the init args carry the cgroup's weight.
+func TestCgroupOps(t *testing.T) {
+	w := newWorld(t, 4, "kernel/scx/bpfsched/testdata/task_probe.bpf.o", "watch_pid=1")
+	tasks := w.spawn(3, schedtest.Behavior{Run: 1_000_000, Sleep: 1_000_000})
+	c := w.d.Core
+	parent, err := c.NewCgroup(nil, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, err := c.NewCgroup(parent, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetCgroupWeight(child, 250); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.MoveCgroup(tasks[0], parent); err != nil {
+		t.Fatal(err)
+	}
+	s := w.attach()
+	w.d.Run(5_000_000)
+	if err := c.MoveCgroup(tasks[0], child); err != nil {
+		t.Fatal(err)
+	}
+	w.d.Run(10_000_000)
+	if s.Exited() {
+		t.Fatalf("exited: %+v", s.ExitInfo())
+	}
+	b := w.global("cg_seen")
+	checks := []struct {
+		what      string
+		got, want uint64
+	}{
+		{"cgroup_init calls", le.Uint64(b[0:]), 3}, // root, a, a/b
+		{"newest cgroup at init", le.Uint64(b[8:]), child.ID},
+		{"its weight", uint64(le.Uint32(b[16:])), 250},
+		{"move to level", uint64(le.Uint32(b[20:])), uint64(child.Level)},
+		{"moved from", le.Uint64(b[24:]), parent.ID},
+		{"moved to", le.Uint64(b[32:]), child.ID},
+		{"ancestor at level 1", le.Uint64(b[40:]), parent.ID},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: BPF saw %d, want %d", c.what, c.got, c.want)
+		}
+	}
+	s.Detach()
+}

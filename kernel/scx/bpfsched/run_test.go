@@ -1,7 +1,9 @@
 package bpfsched_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -96,5 +98,41 @@ func TestEnableFailureDump(t *testing.T) {
 	}
 	if !strings.Contains(ee.Info.Dump, "cidq: direct=") {
 		t.Errorf("dump lacks ops.dump() output:\n%s", ee.Info.Dump)
+	}
+}
+
+// TestDeterministic: the same machine, workload and object give the same
+// schedule and the same BPF state, run after run.
+func TestDeterministic(t *testing.T) {
+	run := func(obj string) (string, []byte) {
+		w := newWorld(t, 8, obj)
+		var tasks []*sched.Task
+		for i := 0; i < 40; i++ {
+			p, err := w.d.Spawn(sched.TaskSpec{Comm: "t" + itoa(i), CPU: i % 8, Nice: i%3 - 1},
+				schedtest.Behavior{Run: uint64(300_000 + 41_000*(i%5)), Sleep: uint64(200_000 + 97_000*(i%3))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tasks = append(tasks, p)
+		}
+		s := w.attach()
+		w.d.Run(150_000_000)
+		var sb strings.Builder
+		for _, p := range tasks {
+			fmt.Fprintf(&sb, "%s %d %d %d\n", p, w.d.Runtime(p), p.NrSwitches, p.NrMigrations)
+		}
+		state := w.global(map[string]string{"schedulers/cidq/cidq.bpf.o": "st", "schedulers/fifo/fifo.bpf.o": "vtime_now"}[obj])
+		s.Detach()
+		return sb.String(), state
+	}
+	for _, obj := range []string{"schedulers/cidq/cidq.bpf.o", "schedulers/fifo/fifo.bpf.o"} {
+		a, sa := run(obj)
+		b, sb := run(obj)
+		if a != b {
+			t.Errorf("%s: schedules differ:\n%s\n---\n%s", obj, a, b)
+		}
+		if !bytes.Equal(sa, sb) {
+			t.Errorf("%s: BPF state differs: %x vs %x", obj, sa, sb)
+		}
 	}
 }

@@ -3,7 +3,6 @@ package bpfsched
 import (
 	"errors"
 	"fmt"
-	"syscall"
 
 	"github.com/scxsim/scxsim/bpf/arena"
 	"github.com/scxsim/scxsim/bpf/loader"
@@ -641,6 +640,3 @@ func (s *Scheduler) taskMove(p *vm.Program, t *scx.Task, from, to *scx.Cgroup) (
 	f.arg(2, s.k.cgroupAddr(to))
 	return s.exec(cx, f, p)
 }
-
-// errnoRet encodes -errno as an int-returning kfunc leaves it in r0.
-func errnoRet(e syscall.Errno) uint64 { return uint64(uint32(-int32(e))) }

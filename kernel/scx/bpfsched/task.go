@@ -40,7 +40,7 @@ var taskLayout = struct {
 	cgroups, exitState                          int
 	scxWeight, scxSlice, scxVtime, scxFlags     int
 	scxOpsState, scxSticky, scxHolding          int
-	scxRunnableAt, scxDisallow, scxDsqSeq       int
+	scxRunnableAt, scxDisallow                  int
 	scxDdspDsqID, scxTid                        int
 }{
 	size:          mustSize("task_struct"),
@@ -80,7 +80,6 @@ var taskLayout = struct {
 	scxHolding:    off("scx.holding_cpu"),
 	scxRunnableAt: off("scx.runnable_at"),
 	scxDisallow:   off("scx.disallow"),
-	scxDsqSeq:     off("scx.dsq_seq"),
 	scxDdspDsqID:  off("scx.ddsp_dsq_id"),
 	scxTid:        off("scx.tid"),
 }

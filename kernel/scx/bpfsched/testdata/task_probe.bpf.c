@@ -35,6 +35,19 @@ struct seen {
 struct seen seen;
 u64 nr_timer_fires;
 
+/* What the cgroup ops saw. */
+struct cg_seen {
+	u64	nr_init;
+	u64	init_id;	/* the cgroup with the largest id at init */
+	u32	init_weight;
+	s32	move_level;	/* to->level for watch_pid's last move */
+	u64	move_from;
+	u64	move_to;
+	u64	move_ancestor;	/* to's ancestor at level 1 */
+};
+
+struct cg_seen cg_seen;
+
 struct timer_slot {
 	struct bpf_timer timer;
 };
@@ -102,6 +115,32 @@ void BPF_STRUCT_OPS(probe_running, struct task_struct *p)
 	seen.this_cpu = bpf_get_smp_processor_id();
 }
 
+s32 BPF_STRUCT_OPS(probe_cgroup_init, struct cgroup *cgrp, struct scx_cgroup_init_args *args)
+{
+	cg_seen.nr_init++;
+	if (cgrp->kn->id >= cg_seen.init_id) {
+		cg_seen.init_id = cgrp->kn->id;
+		cg_seen.init_weight = args->weight;
+	}
+	return 0;
+}
+
+void BPF_STRUCT_OPS(probe_cgroup_move, struct task_struct *p, struct cgroup *from, struct cgroup *to)
+{
+	struct cgroup *anc;
+
+	if (p->pid != watch_pid)
+		return;
+	cg_seen.move_from = from->kn->id;
+	cg_seen.move_to = to->kn->id;
+	cg_seen.move_level = to->level;
+	anc = bpf_cgroup_ancestor(to, 1);
+	if (anc) {
+		cg_seen.move_ancestor = anc->kn->id;
+		bpf_cgroup_release(anc);
+	}
+}
+
 s32 BPF_STRUCT_OPS_SLEEPABLE(probe_init)
 {
 	struct timer_slot *ts;
@@ -122,5 +161,7 @@ SCX_OPS_DEFINE(probe_ops,
 	       .enqueue		= (void *)probe_enqueue,
 	       .dispatch	= (void *)probe_dispatch,
 	       .running		= (void *)probe_running,
+	       .cgroup_init	= (void *)probe_cgroup_init,
+	       .cgroup_move	= (void *)probe_cgroup_move,
 	       .init		= (void *)probe_init,
 	       .name		= "task_probe");
