@@ -222,7 +222,10 @@ static s32 read_llc_id(s32 cpu)
 
 s32 BPF_STRUCT_OPS(compat_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
-	return compat_select_cpu_and(p, prev_cpu, wake_flags, p->cpus_ptr, 0);
+	s32 cpu = compat_select_cpu_and(p, prev_cpu, wake_flags, p->cpus_ptr, 0);
+
+	/* A negative value: no idle CPU; stay where the task was. */
+	return cpu >= 0 ? cpu : prev_cpu;
 }
 
 void BPF_STRUCT_OPS(compat_enqueue, struct task_struct *p, u64 enq_flags)
