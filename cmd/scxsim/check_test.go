@@ -129,6 +129,47 @@ func TestCheckCommand(t *testing.T) {
 	}
 }
 
+// TestCheckCompat checks what `check` reports for tests/compat's
+// production-style object: kfunc flavors resolved as libbpf resolves them
+// (the name minus its last ___suffix, compatible prototype), weak externs
+// left unresolved, typed kernel variables by full name, Kconfig and
+// --set values.
+func TestCheckCompat(t *testing.T) {
+	const obj = "../../tests/compat/testdata/compat.bpf.o"
+	if _, err := os.Stat(obj); err != nil {
+		t.Skip("compat object not present:", err)
+	}
+	out, err := runCheck(t, obj, "--set", "slice_ns=7000000", "--kconfig", "CONFIG_HZ=250")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`struct_ops compat_ops \(\.struct_ops\.link\): struct sched_ext_ops, cpu-form`,
+		`init\s+compat_init\n`,
+		`compat_init \(struct_ops\.s/compat_init, \d+ insns, sleepable\)`,
+		`scx_bpf_dsq_insert___v2___compat\s+-> scx_bpf_dsq_insert___v2 \[btf id \d+\] \(weak\)`,
+		`scx_bpf_dsq_insert___v1\s+-> scx_bpf_dsq_insert \[btf id \d+\] \(weak\)`,
+		`scx_bpf_dsq_move_to_local___v1\s+-> scx_bpf_dsq_move_to_local \[`,
+		`scx_bpf_dsq_move_to_local___v2\s+unresolved \(weak\)`,
+		`scx_bpf_consume___old\s+unresolved \(weak\)`,
+		`scx_bpf_kick_cpu___bad_proto\s+unresolved \(weak\)`,
+		`sd_llc_size\s+0x[0-9a-f]+\n`,
+		`sd_llc_id___flavored\s+unresolved`,
+		`no_such_percpu_var\s+unresolved`,
+		`CONFIG_HZ\s+fa 00 00 00\n`,
+		`CONFIG_SCXSIM_COMPAT_MISSING 00 \(unset, weak: 0\)`,
+		`\.rodata\s+slice_ns\s+unsigned long long = 7000000\n`,
+		`\.rodata\s+__SCX_DSQ_LOCAL\s+unsigned long long = 9223372036854775810\n`,
+		`\.data\.compat_lock\s+array\s+key 4, value 16`,
+		`arena\s+arena\s+32 pages at 0x100000000000`,
+		`CO-RE relocations \(\d+, 0 poisoned\)`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("output lacks /%s/:\n%s", want, out)
+		}
+	}
+}
+
 func TestCheckFailures(t *testing.T) {
 	tests := []struct {
 		args []string
