@@ -31,6 +31,8 @@ func TestBrokenSchedulers(t *testing.T) {
 			`^soft lockup - CPU \d+ stuck in prog loop_dispatch: insn \d+: instruction budget exhausted \(\d+\)$`, false, 100_000_000},
 		{"schedulers/broken/oob_read.bpf.o", scx.ExitError,
 			`^prog oob_enqueue: insn \d+: invalid memory read of 8 bytes at 0x[0-9a-f]+`, false, 100_000_000},
+		{"kernel/scx/bpfsched/testdata/poisoned.bpf.o", scx.ExitError,
+			`^prog poison_enqueue: insn \d+: poisoned CO-RE relocation #0: .*sched_future_field.* \(no match in the kernel BTF\)$`, false, 100_000_000},
 	}
 	for _, tc := range tests {
 		t.Run(tc.obj, func(t *testing.T) {
