@@ -9,11 +9,12 @@ import (
 
 // Map types and flags the loader itself needs to know (include/uapi/linux/bpf.h).
 const (
-	mapTypeArray       = 2
-	mapTypeProgArray   = 3
-	mapTypeArrayOfMaps = 12
-	mapTypeHashOfMaps  = 13
-	mapTypeArena       = 33
+	mapTypeArray          = 2
+	mapTypeProgArray      = 3
+	mapTypePerfEventArray = 4
+	mapTypeArrayOfMaps    = 12
+	mapTypeHashOfMaps     = 13
+	mapTypeArena          = 33
 
 	flagRdonlyProg = 1 << 7  // BPF_F_RDONLY_PROG
 	flagMmapable   = 1 << 10 // BPF_F_MMAPABLE

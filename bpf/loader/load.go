@@ -338,6 +338,7 @@ func (ld *loadState) createMaps() error {
 		}
 		total += need
 		spec := toMapsSpec(d)
+		setDefMaxEntries(spec, ncpu)
 		m := &Map{Name: d.name, Kind: d.kind.String(), Spec: *spec}
 		mm, err := maps.New(mem, spec, ncpu)
 		if err != nil {
@@ -463,6 +464,17 @@ func mapFootprint(d *mapDef, ncpu int) uint64 {
 		elem += mapFootprint(inner, ncpu)
 	}
 	return n * elem
+}
+
+// setDefMaxEntries gives a perf event array declared without max_entries
+// one slot per possible CPU, for it and for an inner map. Mirrors libbpf's
+// map_set_def_max_entries().
+func setDefMaxEntries(s *maps.Spec, ncpu int) {
+	for ; s != nil; s = s.Inner {
+		if s.Type == mapTypePerfEventArray && s.MaxEntries == 0 {
+			s.MaxEntries = uint32(ncpu)
+		}
+	}
 }
 
 func toMapsSpec(d *mapDef) *maps.Spec {

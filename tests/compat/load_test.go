@@ -81,7 +81,7 @@ func TestLoadLikeCheck(t *testing.T) {
 	// Map types as declared; the .data.NAME sections are maps of their own.
 	types := map[string]uint32{
 		"task_ctx_stor": 29, "stats": 6, "pid_enq": 1, "recent": 9, "events": 27, "arena": 33,
-		"timers": 2, "masks": 2, ".data.compat_lock": 2, ".data.uei_dump": 2, ".rodata": 2, ".kconfig": 2,
+		"timers": 2, "masks": 2, "pmu": 4, ".data.compat_lock": 2, ".data.uei_dump": 2, ".rodata": 2, ".kconfig": 2,
 	}
 	for name, typ := range types {
 		m := obj.Map(name)

@@ -774,3 +774,43 @@ func TestExitInfo(t *testing.T) {
 		})
 	}
 }
+
+// cpuCounter is a perf event whose counter depends on the CPU it is read
+// on.
+type cpuCounter struct{ slot int }
+
+func (c cpuCounter) Read(cpu int) (counter, enabled, running uint64, err error) {
+	return uint64(1000*c.slot + cpu), 10, 9, nil
+}
+
+func (c cpuCounter) Output(int, []byte) error { return syscall.EOPNOTSUPP }
+
+// TestPerfEventArray checks a perf event array declared without
+// max_entries gets one slot per possible CPU (libbpf sizes it), and that
+// bpf_perf_event_read_value(BPF_F_CURRENT_CPU) reads the running CPU's
+// event, -ENOENT where none is installed.
+func TestPerfEventArray(t *testing.T) {
+	ev := load(t, loadCfg{})
+	m := ev.obj.Map("pmu")
+	if m.Spec.MaxEntries != nCPU {
+		t.Fatalf("pmu max_entries %d, want %d (possible CPUs)", m.Spec.MaxEntries, nCPU)
+	}
+	pa := m.Map.(*maps.PerfEventArray)
+	for slot := range nCPU - 1 { // the last CPU has no event
+		if err := pa.SetEvent(uint32(slot), cpuCounter{slot}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enoent := -int64(syscall.ENOENT)
+	for cpu := range nCPU {
+		ev.run("read_pmu", cpu)
+		got := []uint64{ev.u64("pmu_ret"), ev.u64("pmu_counter"), ev.u64("pmu_enabled"), ev.u64("pmu_running")}
+		want := []uint64{0, uint64(1000*cpu + cpu), 10, 9}
+		if cpu == nCPU-1 {
+			want = []uint64{uint64(enoent), 0, 0, 0}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("CPU %d: ret, counter, enabled, running = %v, want %v", cpu, got, want)
+		}
+	}
+}

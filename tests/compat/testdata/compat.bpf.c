@@ -122,6 +122,13 @@ struct {
 	__ulong(map_extra, 1ull << 44);	/* user address, as x86 scx schedulers ask */
 } arena SEC(".maps");
 
+/* One perf event per CPU; max_entries left for the loader to fill in. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(u32));
+	__uint(value_size, sizeof(u32));
+} pmu SEC(".maps");
+
 struct timer_slot {
 	struct bpf_timer	timer;
 	u64			fired;
@@ -188,7 +195,8 @@ u64 arena_magic_seen, arena_user_head;
 u64 nr_events;
 struct event last_event;	/* the last record sent */
 s64 create_dsq_ret;
-u64 insert_path, move_path, reenq_path, vtime_path;
+s64 pmu_ret;
+u64 pmu_counter, pmu_enabled, pmu_running;
 
 static void stat_inc(u32 idx)
 {
@@ -630,5 +638,18 @@ int arena_sum(void *ctx)
 		n = n->next;
 	}
 	ast.sum = sum;
+	return 0;
+}
+
+/* This CPU's counter of the pmu map, as schedulers sample them. */
+SEC("syscall")
+int read_pmu(void *ctx)
+{
+	struct bpf_perf_event_value v = {};
+
+	pmu_ret = bpf_perf_event_read_value(&pmu, BPF_F_CURRENT_CPU, &v, sizeof(v));
+	pmu_counter = v.counter;
+	pmu_enabled = v.enabled;
+	pmu_running = v.running;
 	return 0;
 }

@@ -36,6 +36,13 @@
 /* A one-element array user space may grow before load. */
 #define RESIZABLE_ARRAY(elfsec, arr) arr[1] SEC("." #elfsec "." #arr)
 
+/* Not in scxsim's vmlinux.h; the UAPI layout. */
+struct bpf_perf_event_value {
+	u64 counter;
+	u64 enabled;
+	u64 running;
+};
+
 /* libbpf's type for tristate .kconfig externs (y/n/m). */
 enum libbpf_tristate {
 	TRI_NO = 0,
