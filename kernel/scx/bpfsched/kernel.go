@@ -22,8 +22,9 @@ type Kernel struct {
 	sch  *Scheduler // attached scheduler, nil if none
 
 	tasks     map[*sched.Task]*taskMirror
-	byRegion  []*taskMirror // by region id
-	mirrors   []*taskMirror // creation order, for sweeps
+	recent    [4]*taskMirror // most recently used mirrors
+	byRegion  []*taskMirror  // by region id
+	mirrors   []*taskMirror  // creation order, for sweeps
 	nextSweep int
 	touched   []*taskMirror // tasks synced during the running op
 	depth     int           // ops running (nesting)

@@ -125,7 +125,15 @@ type taskMirror struct {
 
 // mirrorOf returns p's task_struct mirror, creating it on first use.
 func (k *Kernel) mirrorOf(p *sched.Task) *taskMirror {
+	// Consecutive ops mostly concern the same few tasks (select_cpu,
+	// enqueue, running of one wakeup): look in a small cache first.
+	for _, m := range k.recent {
+		if m != nil && m.p == p {
+			return m
+		}
+	}
 	if m, ok := k.tasks[p]; ok {
+		k.remember(m)
 		return m
 	}
 	k.sweepTasks()
@@ -138,6 +146,7 @@ func (k *Kernel) mirrorOf(p *sched.Task) *taskMirror {
 	}
 	k.byRegion[id] = m
 	k.mirrors = append(k.mirrors, m)
+	k.remember(m)
 	// Fields that never change.
 	le.PutUint64(b[taskLayout.cpusPtr:], addr+uint64(taskLayout.cpusMask))
 	le.PutUint64(b[taskLayout.realParent:], addr)
@@ -357,8 +366,19 @@ func (k *Kernel) sweepTasks() {
 	k.nextSweep = 2*len(live) + 64
 }
 
+// remember puts m first in the recent-mirror cache.
+func (k *Kernel) remember(m *taskMirror) {
+	copy(k.recent[1:], k.recent[:len(k.recent)-1])
+	k.recent[0] = m
+}
+
 func (k *Kernel) freeMirror(m *taskMirror) {
 	m.dead = true
+	for i, r := range k.recent {
+		if r == m {
+			k.recent[i] = nil
+		}
+	}
 	maps.RegistryOf(k.env.mem).DropOwner(maps.TypeTaskStorage, m.addr)
 	k.env.mem.Unmap(m.id)
 	k.byRegion[m.id] = nil
