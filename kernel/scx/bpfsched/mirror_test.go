@@ -3,6 +3,8 @@ package bpfsched_test
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -217,6 +219,45 @@ func TestCgroupOps(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%s: BPF saw %d, want %d", c.what, c.got, c.want)
 		}
+	}
+	s.Detach()
+}
+
+// TestDumpOps: on an error exit the debug dump carries what ops.dump(),
+// ops.dump_cpu() and ops.dump_task() printed with scx_bpf_dump(), given
+// the dump context, the CPUs and the tasks.
+func TestDumpOps(t *testing.T) {
+	w := newWorld(t, 4, "kernel/scx/bpfsched/testdata/task_probe.bpf.o", "error_after=50")
+	tasks := w.spawn(10, schedtest.Behavior{Run: 2_000_000, Sleep: 500_000})
+	s := w.attach()
+	w.d.Run(200_000_000)
+	if !s.Exited() {
+		t.Fatal("scheduler did not exit")
+	}
+	info := s.ExitInfo()
+	if info.Kind != scx.ExitErrorBPF || !strings.Contains(info.Msg, "probe error after 50 enqueues") {
+		t.Fatalf("exit %+v", info)
+	}
+	want := fmt.Sprintf("probe dump kind=%d reason=%s", info.Kind, info.Reason)
+	if !strings.Contains(info.Dump, want) {
+		t.Errorf("dump lacks %q:\n%s", want, info.Dump)
+	}
+	if !regexp.MustCompile(`probe cpu [0-3] idle=[01]`).MatchString(info.Dump) {
+		t.Errorf("dump lacks ops.dump_cpu() lines:\n%s", info.Dump)
+	}
+	names := map[string]bool{}
+	for _, p := range tasks {
+		names[fmt.Sprintf("%s[%d]", p.Comm, p.PID)] = true
+	}
+	n := 0
+	for _, m := range regexp.MustCompile(`probe task (\S+)`).FindAllStringSubmatch(info.Dump, -1) {
+		n++
+		if !names[m[1]] {
+			t.Errorf("dump_task line names %s, not a task", m[1])
+		}
+	}
+	if n == 0 {
+		t.Errorf("dump lacks ops.dump_task() lines:\n%s", info.Dump)
 	}
 	s.Detach()
 }

@@ -15,6 +15,9 @@ char _license[] SEC("license") = "GPL";
 const volatile s32 watch_pid = -1;
 const volatile u64 store_slice;
 const volatile u64 timer_ns = 1000000;
+const volatile u64 error_after;	/* scx_bpf_error() at this many enqueues */
+
+u64 nr_enq;
 
 struct seen {
 	s32	pid;
@@ -75,6 +78,8 @@ s32 BPF_STRUCT_OPS(probe_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 
 void BPF_STRUCT_OPS(probe_enqueue, struct task_struct *p, u64 enq_flags)
 {
+	if (error_after && ++nr_enq == error_after)
+		scx_bpf_error("probe error after %llu enqueues", nr_enq);
 	if (p->pid == watch_pid) {
 		struct cgroup *cgrp;
 
@@ -141,6 +146,21 @@ void BPF_STRUCT_OPS(probe_cgroup_move, struct task_struct *p, struct cgroup *fro
 	}
 }
 
+void BPF_STRUCT_OPS(probe_dump, struct scx_dump_ctx *dctx)
+{
+	scx_bpf_dump("probe dump kind=%d reason=%s\n", dctx->kind, dctx->reason);
+}
+
+void BPF_STRUCT_OPS(probe_dump_cpu, struct scx_dump_ctx *dctx, s32 cpu, bool idle)
+{
+	scx_bpf_dump("probe cpu %d idle=%d\n", cpu, idle);
+}
+
+void BPF_STRUCT_OPS(probe_dump_task, struct scx_dump_ctx *dctx, struct task_struct *p)
+{
+	scx_bpf_dump("probe task %s[%d]\n", p->comm, p->pid);
+}
+
 s32 BPF_STRUCT_OPS_SLEEPABLE(probe_init)
 {
 	struct timer_slot *ts;
@@ -161,6 +181,9 @@ SCX_OPS_DEFINE(probe_ops,
 	       .enqueue		= (void *)probe_enqueue,
 	       .dispatch	= (void *)probe_dispatch,
 	       .running		= (void *)probe_running,
+	       .dump		= (void *)probe_dump,
+	       .dump_cpu	= (void *)probe_dump_cpu,
+	       .dump_task	= (void *)probe_dump_task,
 	       .cgroup_init	= (void *)probe_cgroup_init,
 	       .cgroup_move	= (void *)probe_cgroup_move,
 	       .init		= (void *)probe_init,
