@@ -25,7 +25,10 @@
 // mirror addresses, argument structs follow the array), runs the member
 // program on the CPU the core runs the op on (vm.Exec.CPU), with the
 // Kernel as vm.Exec.Ctx and the object's stream set as vm.Exec.Stream,
-// and converts r0. Data members (name, flags, timeout_ms,
+// and converts r0. One execution context (one stack) serves every
+// simulated CPU: the simulation is single-threaded and each op sets the
+// CPU it runs on; Config.Budget caps the instructions of one op's run.
+// Data members (name, flags, timeout_ms,
 // dispatch_max_batch, exit_dump_len, hotplug_seq, cid_shard_size) go into
 // the Ops as they are; the core validates them as bpf_scx_init_member()
 // does. The arena of every member program (vm.Program.Arena) goes into
