@@ -140,17 +140,18 @@ type kcall struct {
 // results from rets), the others are bpf/helpers', bpf/arena's and
 // bpf/stream's.
 type env struct {
-	t      *testing.T
-	kern   kernel
-	obj    *loader.Object
-	mem    *vm.Memory
-	fk     *helpers.FakeKernel
-	exec   *vm.Exec
-	ops    *loader.StructOps
-	calls  []kcall
-	errs   []string // scx_bpf_error() messages
-	rets   map[string]uint64
-	stream []string // VM and arena violation reports
+	t       *testing.T
+	kern    kernel
+	obj     *loader.Object
+	mem     *vm.Memory
+	fk      *helpers.FakeKernel
+	exec    *vm.Exec
+	ops     *loader.StructOps
+	streams *stream.Set
+	calls   []kcall
+	errs    []string // scx_bpf_error() messages
+	rets    map[string]uint64
+	stream  []string // VM and arena violation reports
 
 	percpu     []byte // nCPU copies of the per-CPU area
 	percpuBase uint64
@@ -226,7 +227,8 @@ func load(t *testing.T, cfg loadCfg) *env {
 
 	table := helpers.NewTable()
 	table.AddKfuncs(arena.Kfuncs(nil))
-	table.AddKfuncs(stream.NewSet().Kfuncs())
+	ev.streams = stream.NewSet()
+	table.AddKfuncs(ev.streams.Kfuncs())
 	opts.Kfuncs = func(name string) (vm.Helper, bool) {
 		if isScxKfunc(name) {
 			return ev.record(name), true
@@ -301,24 +303,14 @@ func (ev *env) bstr(e *vm.Exec, fmtAddr, data, size uint64) string {
 	for i := range args {
 		args[i] = le.Uint64(raw[8*i:])
 	}
-	out, _, err := stream.Bprintf([]byte(f), args, execReader{e}, stream.MaxBprintfBuf)
+	out, _, err := stream.Bprintf([]byte(f), args, stream.ExecReader{E: e}, stream.MaxBprintfBuf)
 	if err != nil {
 		return fmt.Sprintf("<format %q: %v>", f, err)
 	}
 	return out
 }
 
-// execReader lets stream.Bprintf read program memory.
-type execReader struct{ e *vm.Exec }
-
-func (r execReader) ReadString(addr uint64, max int) ([]byte, error) {
-	s, err := r.e.Mem.CString(addr, max)
-	return []byte(s), err
-}
-
-func (r execReader) ReadBytes(addr uint64, n int) ([]byte, error) { return r.e.Slice(addr, n, false) }
-
-// callsTo lists the recorded calls of kernel functions named in names (all
+// takeCalls lists the recorded calls of kernel functions named in names (all
 // recorded calls when names is empty), then forgets every recorded call.
 func (ev *env) takeCalls(names ...string) []kcall {
 	var out []kcall

@@ -363,7 +363,7 @@ func TestKernelVariables(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]bool{"sd_llc_size": true, "sd_llc_id": true, "runqueues": true,
-		"sd_llc_id___flavored": false, "no_such_percpu_var": false}
+		"sd_llc_id___flavored": false, "no_such_percpu_var": false, "pcpu_hot": false}
 	vars := map[string]int{}
 	for _, v := range ktypes.KernelVars() {
 		vars[v.Name] = v.Offset
@@ -396,6 +396,39 @@ func TestKernelVariables(t *testing.T) {
 		t.Errorf("kernel variable %s not reported", name)
 	}
 	ev.run("probe", 0)
+	// CO-RE existence checks against the kernel BTF: a field of struct rq
+	// seen through struct rq___compat, one the kernel lacks, a type it
+	// lacks, an enumerator, and the weak variable of the missing type.
+	rq := kernelStruct(t, "rq")
+	hasField := func(name string) uint64 {
+		for _, m := range rq.Members {
+			if m.Name == name {
+				return 1
+			}
+		}
+		return 0
+	}
+	var pcpuHot uint64
+	if ts, _ := kb.AnyTypesByName("pcpu_hot"); len(ts) > 0 {
+		pcpuHot = 1
+	}
+	var immed uint64
+	var enq *btf.Enum
+	if err := kb.TypeByName("scx_enq_flags", &enq); err == nil {
+		for _, v := range enq.Values {
+			if v.Name == "SCX_ENQ_IMMED" {
+				immed = 1
+			}
+		}
+	}
+	wantCore := hasField("nr_switches") | hasField("field_from_the_future")<<1 | pcpuHot<<2 | immed<<3
+	if wantCore != 0b1001 {
+		// Both outcomes (exists, missing) must be covered.
+		t.Fatalf("unexpected kernel BTF: CO-RE bits %#b", wantCore)
+	}
+	if got := ev.u64("core_fields"); got != wantCore {
+		t.Errorf("CO-RE existence bits %#b, want %#b", got, wantCore)
+	}
 	if ev.u64("flavored_var_exists") != 0 || ev.u64("missing_var_exists") != 0 {
 		t.Errorf("bpf_ksym_exists(): flavored %d, missing %d, want 0 and 0",
 			ev.u64("flavored_var_exists"), ev.u64("missing_var_exists"))

@@ -12,6 +12,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 
 	"github.com/scxsim/scxsim/bpf/maps"
+	"github.com/scxsim/scxsim/bpf/stream"
 	"github.com/scxsim/scxsim/bpf/vm"
 )
 
@@ -369,6 +370,9 @@ func TestTaskLifecycle(t *testing.T) {
 	if val, _ := ev.lookup("recent", le.AppendUint32(nil, uint32(gone.pid))); le.Uint64(val) == 99_000_000 {
 		t.Error("running() without task storage updated the LRU")
 	}
+	if want := fmt.Sprintf("compat: exit_task %d %s", gone.pid, gone.comm); !slices.Contains(ev.fk.Printk, want) {
+		t.Errorf("printk %q lacks %q", ev.fk.Printk, want)
+	}
 	if len(ev.stream) > 0 {
 		t.Errorf("violations: %q", ev.stream)
 	}
@@ -420,6 +424,7 @@ func TestPerCPUVariables(t *testing.T) {
 		}
 	}
 	rqCPU := offsetOf(t, "rq", "cpu")
+	rqSwitches := offsetOf(t, "rq", "nr_switches")
 	llcSize := func(cpu int) int64 { return int64(10 + cpu) }
 	llcID := func(cpu int) int64 { return int64(100 + 3*cpu) }
 	for cpu := range nCPU {
@@ -427,13 +432,14 @@ func TestPerCPUVariables(t *testing.T) {
 		le.PutUint32(b[off["sd_llc_size"]:], uint32(llcSize(cpu)))
 		le.PutUint32(b[off["sd_llc_id"]:], uint32(llcID(cpu)))
 		le.PutUint32(b[off["runqueues"]+rqCPU:], uint32(cpu))
+		le.PutUint64(b[off["runqueues"]+rqSwitches:], uint64(5000+cpu))
 	}
 	for run := range nCPU {
 		ev.run("read_percpu", run)
 		for cpu := range nCPU {
-			got := []int64{ev.s64At("llc_size", cpu), ev.s64At("llc_id", cpu), ev.s64At("rq_cpu", cpu)}
-			if want := []int64{llcSize(cpu), llcID(cpu), int64(cpu)}; !slices.Equal(got, want) {
-				t.Errorf("on CPU %d: CPU %d's sd_llc_size, sd_llc_id, rq->cpu = %v, want %v", run, cpu, got, want)
+			got := []int64{ev.s64At("llc_size", cpu), ev.s64At("llc_id", cpu), ev.s64At("rq_cpu", cpu), ev.s64At("rq_switches", cpu)}
+			if want := []int64{llcSize(cpu), llcID(cpu), int64(cpu), int64(5000 + cpu)}; !slices.Equal(got, want) {
+				t.Errorf("on CPU %d: CPU %d's sd_llc_size, sd_llc_id, rq->cpu, rq___compat->nr_switches = %v, want %v", run, cpu, got, want)
 			}
 		}
 		if got := int64(ev.u64("this_llc_id")); got != llcID(run) {
@@ -812,5 +818,123 @@ func TestPerfEventArray(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("CPU %d: ret, counter, enabled, running = %v, want %v", cpu, got, want)
 		}
+	}
+}
+
+// TestMisc runs misc() on two CPUs: the current task's pid, tgid and comm
+// (bpf_get_current_task_btf, bpf_get_current_pid_tgid,
+// bpf_get_current_comm, bpf_probe_read_kernel), bpf_strncmp, jiffies, a
+// per-CPU counter summed with bpf_map_lookup_percpu_elem, a bpf_spin_lock
+// protected map value, bpf_task_from_pid with its release, bpf_snprintf
+// and the BPF stream.
+func TestMisc(t *testing.T) {
+	ev := load(t, loadCfg{globals: []string{"nr_cpu_ids=4"}})
+	cur, _ := ev.newTask(77, "compat-cur", 2)
+	other, _ := ev.newTask(88, "other", 1)
+	ev.fk.Current[2], ev.fk.Current[3] = cur, other
+	ev.fk.Jiffs = 12345
+	if err := ev.obj.WriteGlobal("misc_pid_arg", int32(88)); err != nil {
+		t.Fatal(err)
+	}
+	stats := make([]byte, 8*nCPU)
+	for cpu := range nCPU {
+		le.PutUint64(stats[8*cpu:], uint64(1<<(4*cpu)))
+	}
+	if err := ev.obj.Map("stats").Map.Update(u32key(statEnq), stats, 0); err != nil {
+		t.Fatal(err)
+	}
+	str := func(name string) string {
+		b := ev.global(name)
+		if i := bytes.IndexByte(b, 0); i >= 0 {
+			b = b[:i]
+		}
+		return string(b)
+	}
+	tests := []struct {
+		cpu        int
+		pid        int64
+		comm       string
+		cnt, sum   uint64
+		streamLine string
+	}{
+		{2, 77, "compat-cur", 1, 2, "compat: misc on cpu 2, pid 77"},
+		{3, 88, "other", 2, 5, "compat: misc on cpu 3, pid 88"},
+	}
+	for _, tc := range tests {
+		ev.run("misc", tc.cpu)
+		got := []int64{int64(ev.u64("misc_cpu")), int64(ev.u64("misc_pid")), int64(ev.u64("misc_tgid")),
+			int64(ev.u64("misc_from_pid")), int64(ev.u64("misc_percpu_sum")), int64(ev.u64("misc_jiffies")),
+			int64(ev.u64("misc_locked_cnt")), int64(ev.u64("misc_locked_sum"))}
+		want := []int64{int64(tc.cpu), tc.pid, tc.pid, 88, 0x1111, 12345, int64(tc.cnt), int64(tc.sum)}
+		if !slices.Equal(got, want) {
+			t.Errorf("CPU %d: cpu, pid, tgid, from_pid, percpu sum, jiffies, locked cnt/sum = %v, want %v", tc.cpu, got, want)
+		}
+		if c := str("misc_comm"); c != tc.comm {
+			t.Errorf("CPU %d: comm %q, want %q", tc.cpu, c, tc.comm)
+		}
+		wantCmp := int64(0)
+		if !strings.HasPrefix(tc.comm, "comp") {
+			wantCmp = int64(strings.Compare(tc.comm[:4], "comp"))
+		}
+		if c := int64(ev.u64("misc_strncmp")); c != wantCmp {
+			t.Errorf("CPU %d: bpf_strncmp %d, want %d", tc.cpu, c, wantCmp)
+		}
+		if r, w := str("misc_probe_read"), tc.comm[:min(8, len(tc.comm))]; r != w {
+			t.Errorf("CPU %d: bpf_probe_read_kernel %q, want %q", tc.cpu, r, w)
+		}
+		if s, w := str("misc_snprintf"), fmt.Sprintf("cpu %d comm %s", tc.cpu, tc.comm); s != w {
+			t.Errorf("CPU %d: bpf_snprintf %q, want %q", tc.cpu, s, w)
+		}
+		p := ev.streams.Lookup("misc")
+		if p == nil {
+			t.Fatal("misc wrote no stream")
+		}
+		if out := p.Stream(stream.Stderr).ReadAll(); out != tc.streamLine {
+			t.Errorf("CPU %d: stderr %q, want %q", tc.cpu, out, tc.streamLine)
+		}
+	}
+	if r := ev.fk.Tasks[other].Refs; r != 1 {
+		t.Errorf("pid 88 holds %d references after bpf_task_release, want 1", r)
+	}
+	val, err := ev.lookup("locked", u32key(1))
+	l := ev.mapLayout("locked")
+	if err != nil || le.Uint64(val[l["cnt"]:]) != 2 || le.Uint32(val[l["lock"]:]) != 0 {
+		t.Errorf("locked[1] = %x (%v): want cnt 2 and the lock word cleared on copy-out", val, err)
+	}
+}
+
+// TestCgroupStorage runs cgroup_init() and cgroup_set_weight() on fake
+// cgroups: cgroup local storage is created once per cgroup and updated.
+func TestCgroupStorage(t *testing.T) {
+	ev := load(t, loadCfg{})
+	al := layoutOf(t, kernelStruct(t, "scx_cgroup_init_args"))
+	stor := ev.obj.Map("cgrp_ctx_stor").Map.(*maps.LocalStorage)
+	cl := ev.mapLayout("cgrp_ctx_stor")
+	root := ev.fk.NewCgroup(1, 0)
+	child := ev.fk.NewCgroup(2, root)
+	for i, cg := range []uint64{root, child} {
+		args := make([]byte, al["sizeof"])
+		le.PutUint32(args[al["weight"]:], uint32(100*(i+1)))
+		_, a := ev.mem.Map("cgroup_init_args", args, vm.PermRead)
+		if ret := int32(ev.op("cgroup_init", 0, cg, a)); ret != 0 {
+			t.Fatalf("cgroup_init: %d", ret)
+		}
+	}
+	ev.op("cgroup_set_weight", 1, child, 250)
+	for cg, want := range map[uint64][2]uint64{root: {100, 1}, child: {250, 1}} {
+		v := stor.Value(cg)
+		if v == nil {
+			t.Fatalf("no storage for cgroup %#x", cg)
+		}
+		if got := [2]uint64{le.Uint64(v[cl["weight"]:]), le.Uint64(v[cl["inits"]:])}; got != want {
+			t.Errorf("cgroup %#x: weight, inits = %v, want %v", cg, got, want)
+		}
+	}
+	// A dying cgroup gets no new storage: cgroup_init fails with -ENOMEM.
+	dying := ev.fk.NewCgroup(3, root)
+	ev.fk.Cgroups[dying].Dying = true
+	_, a := ev.mem.Map("cgroup_init_args", make([]byte, al["sizeof"]), vm.PermRead)
+	if ret := int32(ev.op("cgroup_init", 0, dying, a)); ret != -int32(syscall.ENOMEM) {
+		t.Errorf("cgroup_init of a dying cgroup: %d, want -ENOMEM", ret)
 	}
 }

@@ -46,6 +46,13 @@ extern bool CONFIG_SCXSIM_COMPAT_MISSING __kconfig __weak;
 extern const int sd_llc_size __ksym __weak;
 extern const int sd_llc_id __ksym __weak;
 extern const struct rq runqueues __ksym;
+/* A variable of a type this kernel does not have (x86 before 6.15). */
+struct pcpu_hot {
+	struct task_struct	*current_task;
+	int			preempt_count;
+	int			cpu_number;
+} __attribute__((preserve_access_index));
+extern const struct pcpu_hot pcpu_hot __ksym __weak;
 /* Variables are looked up by their full name: no flavor stripping. */
 extern const int sd_llc_id___flavored __ksym __weak;
 extern const int no_such_percpu_var __ksym __weak;
@@ -142,6 +149,40 @@ struct {
 	__type(value, struct timer_slot);
 } timers SEC(".maps");
 
+/* Per-cgroup state, created by cgroup_init(). */
+struct cgrp_ctx {
+	u64	weight;
+	u64	inits;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGRP_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct cgrp_ctx);
+} cgrp_ctx_stor SEC(".maps");
+
+/* A counter under a bpf_spin_lock in a map value. */
+struct locked_cnt {
+	struct bpf_spin_lock	lock;
+	u64			cnt;
+	u64			sum;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4);
+	__type(key, u32);
+	__type(value, struct locked_cnt);
+} locked SEC(".maps");
+
+/* The kernel's struct rq seen through a flavor: CO-RE strips ___compat. */
+struct rq___compat {
+	int	cpu;
+	u64	nr_switches;
+	u64	field_from_the_future;
+} __attribute__((preserve_access_index));
+
 struct mask_slot {
 	struct bpf_cpumask __kptr	*mask;
 };
@@ -196,6 +237,12 @@ u64 nr_events;
 struct event last_event;	/* the last record sent */
 s64 create_dsq_ret;
 s64 pmu_ret;
+u64 core_fields;	/* CO-RE existence checks, see probe() */
+s64 rq_switches[MAX_CPUS];
+s64 misc_cpu, misc_pid, misc_tgid, misc_from_pid, misc_percpu_sum, misc_strncmp;
+u64 misc_jiffies, misc_locked_cnt, misc_locked_sum;
+char misc_comm[16], misc_snprintf[48], misc_probe_read[8];
+s32 misc_pid_arg;
 u64 pmu_counter, pmu_enabled, pmu_running;
 
 static void stat_inc(u32 idx)
@@ -337,6 +384,7 @@ void BPF_STRUCT_OPS(compat_exit_task, struct task_struct *p, struct scx_exit_tas
 {
 	s32 pid = p->pid;
 
+	bpf_printk("compat: exit_task %d %s", pid, p->comm);
 	bpf_task_storage_delete(&task_ctx_stor, p);
 	bpf_map_delete_elem(&pid_enq, &pid);
 }
@@ -426,6 +474,26 @@ void BPF_STRUCT_OPS(compat_exit, struct scx_exit_info *ei)
 	UEI_RECORD(uei, ei);
 }
 
+s32 BPF_STRUCT_OPS(compat_cgroup_init, struct cgroup *cgrp, struct scx_cgroup_init_args *args)
+{
+	struct cgrp_ctx *cctx;
+
+	cctx = bpf_cgrp_storage_get(&cgrp_ctx_stor, cgrp, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!cctx)
+		return -ENOMEM;
+	cctx->weight = args->weight;
+	cctx->inits++;
+	return 0;
+}
+
+void BPF_STRUCT_OPS(compat_cgroup_set_weight, struct cgroup *cgrp, u32 weight)
+{
+	struct cgrp_ctx *cctx = bpf_cgrp_storage_get(&cgrp_ctx_stor, cgrp, 0, 0);
+
+	if (cctx)
+		cctx->weight = weight;
+}
+
 SCX_OPS_DEFINE(compat_ops,
 	       .select_cpu	= (void *)compat_select_cpu,
 	       .enqueue		= (void *)compat_enqueue,
@@ -438,6 +506,8 @@ SCX_OPS_DEFINE(compat_ops,
 	       .exit_task	= (void *)compat_exit_task,
 	       .init		= (void *)compat_init,
 	       .exit		= (void *)compat_exit,
+	       .cgroup_init	= (void *)compat_cgroup_init,
+	       .cgroup_set_weight = (void *)compat_cgroup_set_weight,
 	       .timeout_ms	= 5000,
 	       .name		= "compat");
 
@@ -488,6 +558,12 @@ int probe(void *ctx)
 	enum_slice_dfl = SCX_SLICE_DFL;
 	enum_missing = __SCX_NOT_A_KERNEL_ENUM;
 
+	core_fields = bpf_core_field_exists(((struct rq___compat *)0)->nr_switches) |
+		      bpf_core_field_exists(((struct rq___compat *)0)->field_from_the_future) << 1 |
+		      bpf_core_type_exists(struct pcpu_hot) << 2 |
+		      bpf_core_enum_value_exists(enum scx_enq_flags, SCX_ENQ_IMMED) << 3 |
+		      (u64)bpf_ksym_exists(&pcpu_hot) << 4;
+
 	flavored_var_exists = bpf_ksym_exists(&sd_llc_id___flavored);
 	missing_var_exists = bpf_ksym_exists(&no_such_percpu_var);
 	return 0;
@@ -508,6 +584,7 @@ int read_percpu(void *ctx)
 		llc_id[cpu] = read_llc_id(cpu);
 		rq = bpf_per_cpu_ptr(&runqueues, cpu);
 		rq_cpu[cpu] = rq ? rq->cpu : -1;
+		rq_switches[cpu] = rq ? ((struct rq___compat *)rq)->nr_switches : -1;
 	}
 	if (bpf_ksym_exists(&sd_llc_id)) {
 		id = bpf_this_cpu_ptr(&sd_llc_id);
@@ -651,5 +728,66 @@ int read_pmu(void *ctx)
 	pmu_counter = v.counter;
 	pmu_enabled = v.enabled;
 	pmu_running = v.running;
+	return 0;
+}
+
+/*
+ * Helpers and kfuncs schedulers call outside the scheduling path: the
+ * current task, per-CPU map values of every CPU, a spin lock in a map
+ * value, string helpers, a task reference by pid, preemption sections and
+ * the BPF stream.
+ */
+SEC("syscall")
+int misc(void *ctx)
+{
+	struct task_struct *cur = bpf_get_current_task_btf(), *p;
+	struct locked_cnt *lc, init = {};
+	u32 key = STAT_ENQ, lkey = 1;
+	u64 sum = 0, pid_tgid, args[2];
+	s32 cpu;
+
+	bpf_preempt_disable();
+	misc_cpu = bpf_get_smp_processor_id();
+	bpf_preempt_enable();
+	misc_pid = cur ? cur->pid : -1;
+	pid_tgid = bpf_get_current_pid_tgid();
+	misc_tgid = pid_tgid >> 32;
+	bpf_get_current_comm(misc_comm, sizeof(misc_comm));
+	misc_strncmp = bpf_strncmp(misc_comm, 4, "comp");
+	if (cur)
+		bpf_probe_read_kernel(misc_probe_read, sizeof(misc_probe_read), cur->comm);
+	misc_jiffies = bpf_jiffies64();
+
+	bpf_for(cpu, 0, nr_cpu_ids) {
+		u64 *v = bpf_map_lookup_percpu_elem(&stats, &key, cpu);
+
+		if (v)
+			sum += *v;
+	}
+	misc_percpu_sum = sum;
+
+	bpf_map_update_elem(&locked, &lkey, &init, BPF_NOEXIST);
+	lc = bpf_map_lookup_elem(&locked, &lkey);
+	if (lc) {
+		bpf_spin_lock(&lc->lock);
+		lc->cnt++;
+		lc->sum += misc_cpu;
+		misc_locked_cnt = lc->cnt;
+		misc_locked_sum = lc->sum;
+		bpf_spin_unlock(&lc->lock);
+	}
+
+	p = bpf_task_from_pid(misc_pid_arg);
+	misc_from_pid = -1;
+	if (p) {
+		misc_from_pid = p->pid;
+		bpf_task_release(p);
+	}
+
+	args[0] = misc_cpu;
+	args[1] = (u64)misc_comm;
+	bpf_snprintf(misc_snprintf, sizeof(misc_snprintf), "cpu %llu comm %s", args, sizeof(args));
+	if (bpf_ksym_exists(bpf_stream_vprintk_impl))
+		bpf_stream_printk(BPF_STDERR, "compat: misc on cpu %llu, pid %lld", misc_cpu, misc_pid);
 	return 0;
 }

@@ -97,6 +97,11 @@ void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
 void __arena *bpf_arena_alloc_pages(void *map, void __arena *addr, u32 page_cnt, int node_id, u64 flags) __ksym __weak;
 void bpf_arena_free_pages(void *map, void __arena *ptr, u32 page_cnt) __ksym __weak;
 
+struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
+void bpf_task_release(struct task_struct *p) __ksym;
+void bpf_preempt_disable(void) __ksym;
+void bpf_preempt_enable(void) __ksym;
+
 int bpf_res_spin_lock(struct bpf_res_spin_lock *lock) __ksym;
 void bpf_res_spin_unlock(struct bpf_res_spin_lock *lock) __ksym;
 
@@ -215,6 +220,20 @@ static inline void compat_task_set_slice(struct task_struct *p, u64 slice)
 #define scx_bpf_error(fmt, args...) ({					\
 	scx_bpf_bstr_preamble(fmt, ##args)				\
 	scx_bpf_error_bstr(___fmt, ___param, sizeof(___param));	\
+})
+
+/* Print to the program's BPF stream (BPF_STDOUT, BPF_STDERR). */
+int bpf_stream_vprintk_impl(int stream_id, const char *fmt__str, const void *args,
+			    u32 len__sz, void *aux__prog) __ksym __weak;
+
+#define bpf_stream_printk(stream_id, fmt, args...) ({			\
+	static const char ___sfmt[] = fmt;				\
+	unsigned long long ___sparam[___bpf_narg(args) ?: 1] = {};	\
+	_Pragma("GCC diagnostic push")					\
+	_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")		\
+	___bpf_fill(___sparam, ##args);					\
+	_Pragma("GCC diagnostic pop")					\
+	bpf_stream_vprintk_impl(stream_id, ___sfmt, ___sparam, sizeof(___sparam), NULL); \
 })
 
 /* User exit info, with a dump buffer user space may resize. */
