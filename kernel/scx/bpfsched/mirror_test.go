@@ -261,3 +261,43 @@ func TestDumpOps(t *testing.T) {
 	}
 	s.Detach()
 }
+
+// TestYieldOp: sched_yield() reaches ops.yield() with the yielding task
+// and a NULL target; yield_to() passes the target task.
+func TestYieldOp(t *testing.T) {
+	w := newWorld(t, 1, "kernel/scx/bpfsched/testdata/task_probe.bpf.o")
+	tasks := w.spawn(3, schedtest.Behavior{})
+	s := w.attach()
+	w.d.Run(30_000_000)
+	cur := w.d.Core.RQ(0).Curr()
+	if cur.IsIdleTask() {
+		t.Fatal("nothing running")
+	}
+	if err := w.d.Core.Yield(cur); err != nil {
+		t.Fatal(err)
+	}
+	if n, from, to := le.Uint64(w.global("nr_yield")), int32(le.Uint32(w.global("yield_from"))), int32(le.Uint32(w.global("yield_to"))); n != 1 || from != cur.PID || to != -1 {
+		t.Errorf("yield: %d calls, from %d to %d; want 1, %d, -1", n, from, to, cur.PID)
+	}
+	w.d.Run(60_000_000)
+	cur = w.d.Core.RQ(0).Curr()
+	var target *sched.Task
+	for _, p := range tasks {
+		if p != cur && p.OnRQ() {
+			target = p
+		}
+	}
+	if target == nil {
+		t.Fatal("no queued task to yield to")
+	}
+	if _, err := w.d.Core.YieldTo(cur, target); err != nil {
+		t.Fatal(err)
+	}
+	if n, from, to := le.Uint64(w.global("nr_yield")), int32(le.Uint32(w.global("yield_from"))), int32(le.Uint32(w.global("yield_to"))); n != 2 || from != cur.PID || to != target.PID {
+		t.Errorf("yield_to: %d calls, from %d to %d; want 2, %d, %d", n, from, to, cur.PID, target.PID)
+	}
+	if s.Exited() {
+		t.Fatalf("exited: %+v", s.ExitInfo())
+	}
+	s.Detach()
+}

@@ -19,6 +19,11 @@ const volatile u64 error_after;	/* scx_bpf_error() at this many enqueues */
 
 u64 nr_enq;
 
+/* ops.yield(): calls, and the last from/to pids (-1 for no target). */
+u64 nr_yield;
+s32 yield_from;
+s32 yield_to;
+
 struct seen {
 	s32	pid;
 	s32	tgid;
@@ -146,6 +151,14 @@ void BPF_STRUCT_OPS(probe_cgroup_move, struct task_struct *p, struct cgroup *fro
 	}
 }
 
+bool BPF_STRUCT_OPS(probe_yield, struct task_struct *from, struct task_struct *to)
+{
+	nr_yield++;
+	yield_from = from->pid;
+	yield_to = to ? to->pid : -1;
+	return false;
+}
+
 void BPF_STRUCT_OPS(probe_dump, struct scx_dump_ctx *dctx)
 {
 	scx_bpf_dump("probe dump kind=%d reason=%s\n", dctx->kind, dctx->reason);
@@ -181,6 +194,7 @@ SCX_OPS_DEFINE(probe_ops,
 	       .enqueue		= (void *)probe_enqueue,
 	       .dispatch	= (void *)probe_dispatch,
 	       .running		= (void *)probe_running,
+	       .yield		= (void *)probe_yield,
 	       .dump		= (void *)probe_dump,
 	       .dump_cpu	= (void *)probe_dump_cpu,
 	       .dump_task	= (void *)probe_dump_task,
