@@ -7,7 +7,13 @@ import (
 	"github.com/scxsim/scxsim/kernel/ktypes"
 )
 
-func arenaOnBehalf(sch *Sched) arena.OnBehalf { return arena.OnBehalf{Prog: sch.ops.Name} }
+// arenaOnBehalf attributes a kernel-side arena access made for op.
+func arenaOnBehalf(sch *Sched, op string) arena.OnBehalf {
+	if sch.ops.ArenaActor != nil {
+		return sch.ops.ArenaActor(op)
+	}
+	return arena.OnBehalf{Prog: sch.ops.Name}
+}
 
 // KfuncKind classifies a sched_ext kfunc for the cid-form rule: cid-form
 // schedulers may not call cpu-only kfuncs.

@@ -151,7 +151,7 @@ func (x *Ext) buildCmaskArg(sch *Sched, cpu int, cpus topo.CPUMask) (CmaskArg, b
 		return CmaskArg{}, false
 	}
 	ref.FromCpumask(cpus)
-	if err := sch.arena.KernelWrite(kaddr, buf, arenaOnBehalf(sch)); err != nil {
+	if err := sch.arena.KernelWrite(kaddr, buf, arenaOnBehalf(sch, "set_cmask")); err != nil {
 		return CmaskArg{}, false
 	}
 	return CmaskArg{Mask: m, Addr: sch.arena.UserAddr(kaddr)}, true

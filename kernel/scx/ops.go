@@ -145,6 +145,12 @@ type Ops struct {
 	// the struct_ops map's programs. A cid-form scheduler needs exactly
 	// one distinct arena. Go schedulers list the arena they allocate from.
 	Arenas []*arena.Arena
+
+	// ArenaActor names the program on whose behalf the kernel touches the
+	// arena while preparing an op's arguments (the set_cmask cmask), so a
+	// fault lands on that program's BPF stream. nil attributes the access
+	// to the scheduler by name, with no stream.
+	ArenaActor func(op string) arena.OnBehalf
 }
 
 // opName lists the ops the core may call, for the kfunc context rules and

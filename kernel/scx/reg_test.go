@@ -448,3 +448,46 @@ func TestCidBoundary(t *testing.T) {
 		}
 	})
 }
+
+// The set_cmask cmask is written through the arena's kernel view on behalf
+// of the set_cmask program: when its page has gone, the scratch page absorbs
+// the write and the violation lands on that program's stream.
+func TestSetCmaskFaultAttribution(t *testing.T) {
+	e := newEnv(t, "1x2x2x2", topo.X86)
+	a := newArena(t)
+	c := &goscheds.CidFIFO{X: e.x, Arena: a}
+	p := e.spawn("p", schedtest.Behavior{}, sched.TaskSpec{})
+	o := c.Ops("cidfifo")
+	type report struct {
+		prog string
+		fd   int
+		msg  string
+	}
+	var got []report
+	o.ArenaActor = func(op string) arena.OnBehalf {
+		return arena.OnBehalf{Prog: "prog_" + op, Sink: func(prog string, fd int, msg string) {
+			got = append(got, report{prog, fd, msg})
+		}}
+	}
+	e.register(o)
+	n := e.c.NrCPUIDs()
+	if err := e.c.SetAffinity(p, mask(n, 1, 5)); err != nil {
+		t.Fatal(err)
+	}
+	addr := c.SetCmasks[len(c.SetCmasks)-1].Addr
+	if len(got) != 0 {
+		t.Fatalf("reports before any fault: %v", got)
+	}
+	// Pull the page out from under the kernel's sub-allocation.
+	page := addr &^ (arena.PageSize - 1)
+	a.FreePages(page, 1)
+	if err := e.c.SetAffinity(p, mask(n, 0, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].prog != "prog_set_cmask" || got[0].fd != 2 {
+		t.Fatalf("reports %+v, want one on prog_set_cmask's stderr", got)
+	}
+	if !a.IsScratch(a.KernAddr(addr)) {
+		t.Fatal("scratch page not installed at the freed cmask page")
+	}
+}

@@ -460,6 +460,10 @@ func (s *Scheduler) bind(o *scx.Ops, name string, p *vm.Program) {
 			s.exec(cx, f, p)
 		}
 	case "set_cmask":
+		sink := s.obj.Env.streams.Sink
+		o.ArenaActor = func(string) arena.OnBehalf {
+			return arena.OnBehalf{Prog: p.Name, Sink: sink}
+		}
 		o.SetCmask = func(t *scx.Task, m scx.CmaskArg) {
 			cx, f := s.begin()
 			f.arg(0, task(t))
