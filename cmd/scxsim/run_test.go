@@ -157,3 +157,16 @@ func TestCompare(t *testing.T) {
 		}
 	}
 }
+
+// A scheduler that never dispatches is ejected by the watchdog: the report
+// carries the exit info and the command exits with status 3.
+func TestRunEjected(t *testing.T) {
+	out, err := runSim(t, "--sched", "../../schedulers/broken/never_dispatch.bpf.o", "--topo", "1x1x2x1", "--workload", "hogs", "--duration", "3s")
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 3 {
+		t.Fatalf("error %v, want exit status 3", err)
+	}
+	if !strings.Contains(out, "exit at 1.5") || !strings.Contains(out, "runnable task stall") {
+		t.Errorf("report lacks the exit info:\n%s", out)
+	}
+}

@@ -838,6 +838,8 @@ func (e *Engine) results(stop string) *metrics.Results {
 	e.cfg.Scheduler.Finish(&res.Scheduler)
 	if res.Scheduler.Exit == nil && e.exitInfo != nil {
 		res.Scheduler.Exit = e.exitInfo
+	} else if x := res.Scheduler.Exit; x != nil && x.AtNS == 0 && e.exitInfo != nil {
+		x.AtNS = e.exitInfo.AtNS
 	}
 	if len(res.Scheduler.Log) == 0 {
 		res.Scheduler.Log = e.extLog

@@ -98,7 +98,7 @@ func (h *Hist) cdf() [][2]float64 {
 		if p == 100 {
 			v = h.max
 		}
-		out = append(out, [2]float64{p / 100, float64(v)})
+		out = append(out, [2]float64{math.Round(p*100) / 10000, float64(v)})
 	}
 	return out
 }
