@@ -159,6 +159,7 @@ type env struct {
 }
 
 type loadCfg struct {
+	path    string // object to load; objPath if empty
 	kern    kernel
 	kconfig []string
 	globals []string
@@ -184,9 +185,11 @@ func loaderOptions(t *testing.T, cfg loadCfg) loader.Options {
 	return opts
 }
 
-func readObject(t *testing.T) []byte {
+func readObject(t *testing.T) []byte { return readObjectAt(t, objPath) }
+
+func readObjectAt(t *testing.T, path string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.FromSlash(objPath))
+	raw, err := os.ReadFile(filepath.FromSlash(path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +239,10 @@ func load(t *testing.T, cfg loadCfg) *env {
 		return table.Kfunc(name)
 	}
 
-	obj, err := loader.Load(readObject(t), opts)
+	if cfg.path == "" {
+		cfg.path = objPath
+	}
+	obj, err := loader.Load(readObjectAt(t, cfg.path), opts)
 	if err != nil {
 		t.Fatalf("load for kernel %s: %v", cfg.kern.name, err)
 	}
