@@ -460,9 +460,12 @@ func (s *Scheduler) bind(o *scx.Ops, name string, p *vm.Program) {
 			s.exec(cx, f, p)
 		}
 	case "set_cmask":
-		sink := s.obj.Env.streams.Sink
 		o.ArenaActor = func(string) arena.OnBehalf {
-			return arena.OnBehalf{Prog: p.Name, Sink: sink}
+			ob := arena.OnBehalf{Prog: p.Name}
+			if s.obj != nil && s.obj.Env != nil {
+				ob.Sink = s.obj.Env.streams.Sink
+			}
+			return ob
 		}
 		o.SetCmask = func(t *scx.Task, m scx.CmaskArg) {
 			cx, f := s.begin()
