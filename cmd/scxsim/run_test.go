@@ -131,7 +131,7 @@ func TestRunOutputsAndErrors(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"--topo", "0x1"}, {"--workload", "nosuch.yaml"}, {"--duration", "0s"}, {"--sched", "builtin:nosuch"},
-		{"--effect", "smt=2"}, {"--effect", "warp=1us"}, {"--sched", "builtin:fifo", "--set", "x=1", "--workload", "hogs", "--duration", "10ms", "--set", "=="},
+		{"--effect", "smt=2"}, {"--effect", "warp=1us"}, {"--sched", "builtin:go-fifo", "--set", "x=1", "--workload", "hogs", "--duration", "10ms", "--set", "=="},
 	} {
 		_, err := runSim(t, args...)
 		var ee *exitError

@@ -88,7 +88,7 @@ func runBench(b *testing.B, m *topo.Machine, wl string, sched string, simNS uint
 // is at least 10 simulated seconds per wall second.
 func BenchmarkSchbench(b *testing.B) {
 	m := benchMachine(b, "1x2x4x2")
-	for _, s := range []string{"builtin:cidq", "builtin:fifo", "fair"} {
+	for _, s := range []string{"builtin:cidq", "builtin:go-fifo", "fair"} {
 		b.Run(s, func(b *testing.B) {
 			runBench(b, m, "schbench:messengers=2,workers=127", s, 1_000_000_000)
 		})

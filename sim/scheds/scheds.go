@@ -35,12 +35,12 @@ type goBuiltin struct {
 }
 
 var goBuiltins = map[string]goBuiltin{
-	"fifo": {"scx_simple's FIFO mode: one shared DSQ, idle CPUs picked by the default select_cpu",
+	"go-fifo": {"scx_simple's FIFO mode: one shared DSQ, idle CPUs picked by the default select_cpu",
 		func(x *scx.Ext) (*scx.Ops, error) {
 			f := &goscheds.FIFO{X: x}
 			return f.Ops("fifo", 0), nil
 		}},
-	"cidfifo": {"a cid-form FIFO keeping its own idle cid set, placing wakers on idle cids",
+	"go-cidfifo": {"a cid-form FIFO keeping its own idle cid set, placing wakers on idle cids",
 		func(x *scx.Ext) (*scx.Ops, error) {
 			a, err := goscheds.NewArena(16)
 			if err != nil {
@@ -51,7 +51,8 @@ var goBuiltins = map[string]goBuiltin{
 		}},
 }
 
-// BuiltinNames lists the Go schedulers usable as builtin:NAME.
+// BuiltinNames lists the Go schedulers usable as builtin:NAME (named
+// go-* so they never shadow an embedded BPF example).
 func BuiltinNames() []string {
 	var out []string
 	for n := range goBuiltins {
@@ -75,11 +76,11 @@ func Resolve(spec string, opts Options) (engine.Scheduler, error) {
 		return engine.Fair{}, nil
 	case strings.HasPrefix(spec, "builtin:"):
 		name := strings.TrimPrefix(spec, "builtin:")
+		if raw, ok := bpfBuiltin(name); ok {
+			return newBPF(raw, "", name, opts)
+		}
 		b, ok := goBuiltins[name]
 		if !ok {
-			if raw, ok := bpfBuiltin(name); ok {
-				return newBPF(raw, "", name, opts)
-			}
 			return nil, fmt.Errorf("unknown builtin scheduler %q (have: %s)", name, strings.Join(append(BuiltinNames(), bpfBuiltinNames()...), ", "))
 		}
 		if len(opts.Globals) > 0 {
