@@ -56,7 +56,7 @@ func cdfSVG(title string, ss []series) string {
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%g" x2="%.1f" y2="%g" stroke="#eee"/>`, xx, T, xx, T+ph)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%g" text-anchor="middle">%s</text>`, xx, T+ph+14, Dur(math.Pow(10, d)))
 	}
-	for _, f := range []float64{0, .5, .9, .99, 1} {
+	for _, f := range []float64{0, .25, .5, .75, 1} {
 		fmt.Fprintf(&b, `<line x1="%g" y1="%.1f" x2="%g" y2="%.1f" stroke="#eee"/>`, L, y(f), L+pw, y(f))
 		fmt.Fprintf(&b, `<text x="%g" y="%.1f" text-anchor="end">%g</text>`, L-4, y(f)+4, f)
 	}
