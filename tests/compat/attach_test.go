@@ -2,11 +2,15 @@ package compat
 
 import (
 	"bytes"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/cilium/ebpf/btf"
+
 	"github.com/scxsim/scxsim/bpf/maps"
+	"github.com/scxsim/scxsim/kernel/ktypes"
 	"github.com/scxsim/scxsim/kernel/sched"
 	"github.com/scxsim/scxsim/kernel/sched/schedtest"
 	"github.com/scxsim/scxsim/kernel/scx"
@@ -118,5 +122,69 @@ func TestAttachRuns(t *testing.T) {
 	}
 	if r := string(bytes.TrimRight(u[ul["reason"]:ul["msg"]], "\x00")); r != info.Reason {
 		t.Errorf("uei.reason %q, kernel's %q", r, info.Reason)
+	}
+}
+
+// TestAttachError has the scheduler give up with scx_bpf_error() from
+// enqueue after a few enqueues: the kernel disables it with
+// SCX_EXIT_ERROR_BPF and the formatted message (%s of task->comm
+// included), which ops.exit() copies into the user exit info.
+func TestAttachError(t *testing.T) {
+	m, err := topo.Spec{Nodes: 1, LLCs: 1, Cores: 2, Threads: 1}.Machine(topo.Linear)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := schedtest.New(m, sched.Options{})
+	x := scx.New(d.Core)
+	o, err := bpfsched.Load(readObject(t), bpfsched.Config{Machine: m, Globals: []string{"nr_cpu_ids=2", "error_after=5"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	s, err := o.Attach(x)
+	if err != nil {
+		t.Fatalf("attach: %v", err)
+	}
+	d.Drain()
+	for i := range 4 {
+		if _, err := d.Spawn(sched.TaskSpec{Comm: "quitter", CPU: i % 2}, schedtest.Behavior{Run: 1_000_000, Sleep: 1_000_000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Run(50_000_000)
+	d.Drain()
+	if !s.Exited() {
+		t.Fatal("scheduler still running after scx_bpf_error()")
+	}
+	kb, err := ktypes.BTF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds *btf.Enum
+	if err := kb.TypeByName("scx_exit_kind", &kinds); err != nil {
+		t.Fatal(err)
+	}
+	errorBPF := int64(-1)
+	for _, v := range kinds.Values {
+		if v.Name == "SCX_EXIT_ERROR_BPF" {
+			errorBPF = int64(v.Value)
+		}
+	}
+	info := s.ExitInfo()
+	if int64(info.Kind) != errorBPF {
+		t.Errorf("exit kind %d, want SCX_EXIT_ERROR_BPF (%d)", info.Kind, errorBPF)
+	}
+	msg := regexp.MustCompile(`^compat: 5 enqueues, giving up at pid \d+ \((\S+)\)$`).FindStringSubmatch(info.Msg)
+	if msg == nil || (msg[1] != "quitter" && !strings.HasPrefix(msg[1], "kworker")) {
+		t.Errorf("exit message %q", info.Msg)
+	}
+	ev := &env{t: t, obj: o.Obj}
+	ul := ev.globalLayout("uei")
+	u := ev.global("uei")
+	if k := int64(int32(le.Uint32(u[ul["kind"]:]))); k != errorBPF {
+		t.Errorf("uei.kind %d", k)
+	}
+	if got := string(bytes.TrimRight(u[ul["msg"]:ul["msg"]+1024], "\x00")); got != info.Msg {
+		t.Errorf("uei.msg %q, kernel's %q", got, info.Msg)
 	}
 }

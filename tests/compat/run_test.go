@@ -938,3 +938,32 @@ func TestCgroupStorage(t *testing.T) {
 		t.Errorf("cgroup_init of a dying cgroup: %d, want -ENOMEM", ret)
 	}
 }
+
+// TestArenaPages allocates two arena pages at once and frees the first:
+// the second keeps its data, the freed one reads as a fresh zero page
+// through the user view (which populates it again, as a user fault does).
+func TestArenaPages(t *testing.T) {
+	ev := load(t, loadCfg{})
+	a := ev.obj.Arena.ArenaMap
+	before := a.Populated()
+	if ret := ev.run("arena_pages", 0); ret != 0 {
+		t.Fatalf("arena_pages: %d", ret)
+	}
+	if got := a.Populated(); got != before+1 {
+		t.Errorf("%d pages populated, want %d (+2 allocated, -1 freed)", got, before+1)
+	}
+	pg := ev.u64("arena_pages_addr")
+	if pg < a.UserBase() || pg+2*4096 > a.UserEnd() || pg%4096 != 0 {
+		t.Fatalf("pages at %#x, outside the arena's user range or unaligned", pg)
+	}
+	buf := make([]byte, 8)
+	if err := a.UserRead(pg+4096, buf); err != nil || le.Uint64(buf) != 0x2222 {
+		t.Errorf("second page: %x (%v), want 0x2222", buf, err)
+	}
+	if err := a.UserRead(pg, buf); err != nil || le.Uint64(buf) != 0 {
+		t.Errorf("freed page: %x (%v), want a zero page", buf, err)
+	}
+	if got := a.Populated(); got != before+2 {
+		t.Errorf("%d pages populated after the user read, want %d", got, before+2)
+	}
+}

@@ -62,6 +62,7 @@ const volatile u64 slice_ns = 5 * NSEC_PER_MSEC;
 const volatile bool vtime_mode;
 const volatile u32 nr_cpu_ids = 1;
 const volatile u32 timer_rearms = 3;
+const volatile u64 error_after;	/* give up after this many enqueues (0: never) */
 
 UEI_DEFINE(uei);
 
@@ -232,8 +233,8 @@ u64 flavored_var_exists, missing_var_exists;
 u64 iter_sum, repeat_cnt, loop_sum, loop_calls;
 u32 loop_n;
 u64 mask_weight, mask_bits;
-u64 arena_magic_seen, arena_user_head;
-u64 nr_events;
+u64 arena_magic_seen, arena_user_head, arena_pages_addr;
+u64 nr_events, enq_total;
 struct event last_event;	/* the last record sent */
 s64 create_dsq_ret;
 s64 pmu_ret;
@@ -290,6 +291,11 @@ void BPF_STRUCT_OPS(compat_enqueue, struct task_struct *p, u64 enq_flags)
 	u64 one = 1, *cnt;
 
 	stat_inc(STAT_ENQ);
+	if (error_after && ++enq_total >= error_after) {
+		scx_bpf_error("compat: %llu enqueues, giving up at pid %d (%s)",
+			      enq_total, p->pid, p->comm);
+		return;
+	}
 	tctx = bpf_task_storage_get(&task_ctx_stor, p, 0, 0);
 	if (tctx)
 		tctx->enq_cnt++;
@@ -789,5 +795,20 @@ int misc(void *ctx)
 	bpf_snprintf(misc_snprintf, sizeof(misc_snprintf), "cpu %llu comm %s", args, sizeof(args));
 	if (bpf_ksym_exists(bpf_stream_vprintk_impl))
 		bpf_stream_printk(BPF_STDERR, "compat: misc on cpu %llu, pid %lld", misc_cpu, misc_pid);
+	return 0;
+}
+
+/* Two pages at once, the first given back: what Go sees populated. */
+SEC("syscall")
+int arena_pages(void *ctx)
+{
+	u64 __arena *pg = bpf_arena_alloc_pages(&arena, NULL, 2, NUMA_NO_NODE, 0);
+
+	if (!pg)
+		return -ENOMEM;
+	pg[0] = 0x1111;
+	pg[PAGE_SIZE / 8] = 0x2222;
+	arena_pages_addr = (u64)pg;
+	bpf_arena_free_pages(&arena, pg, 1);
 	return 0;
 }
