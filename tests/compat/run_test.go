@@ -967,3 +967,28 @@ func TestArenaPages(t *testing.T) {
 		t.Errorf("%d pages populated after the user read, want %d", got, before+2)
 	}
 }
+
+// TestTaskRename runs the tp_btf/task_rename program the way the
+// tracepoint calls it (task, new name): the stored comm follows.
+func TestTaskRename(t *testing.T) {
+	ev := load(t, loadCfg{})
+	task, _ := ev.newTask(55, "before", 0)
+	ev.op("init_task", 0, task, 0)
+	p := ev.obj.Program("compat_task_rename")
+	if p == nil || p.Section != "tp_btf/task_rename" || p.Sleepable {
+		t.Fatalf("program %+v", p)
+	}
+	for _, name := range []string{"after", "a-name-longer-than-sixteen"} {
+		_, buf := ev.mem.Map("new comm", append([]byte(name), 0), vm.PermRead)
+		_, ctx := ev.mem.Map("tp ctx", le.AppendUint64(le.AppendUint64(nil, task), buf), vm.PermRead)
+		if _, err := ev.exec.Run(p.VM, ctx); err != nil {
+			t.Fatal(err)
+		}
+		v := ev.obj.Map("task_ctx_stor").Map.(*maps.LocalStorage).Value(task)
+		tl := ev.mapLayout("task_ctx_stor")
+		want := name[:min(len(name), 15)]
+		if got := string(bytes.TrimRight(v[tl["comm"]:tl["comm"]+16], "\x00")); got != want {
+			t.Errorf("comm %q, want %q", got, want)
+		}
+	}
+}

@@ -517,6 +517,17 @@ SCX_OPS_DEFINE(compat_ops,
 	       .timeout_ms	= 5000,
 	       .name		= "compat");
 
+/* Keep the stored comm current across prctl(PR_SET_NAME) and exec. */
+SEC("tp_btf/task_rename")
+int BPF_PROG(compat_task_rename, struct task_struct *p, const char *buf)
+{
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctx_stor, p, 0, 0);
+
+	if (tctx)
+		bpf_probe_read_kernel_str(tctx->comm, sizeof(tctx->comm), buf);
+	return 0;
+}
+
 /* ---------------- syscall programs ---------------- */
 
 /* Record extern values, flavor and type existence as BPF sees them. */
@@ -706,11 +717,12 @@ int arena_grow(void *ctx)
 	return 0;
 }
 
-/* Sum the arena list as BPF sees it after Go changed it. */
-SEC("syscall")
-int arena_sum(void *ctx)
+/*
+ * Sum a list from node n: a global subprogram, verified on its own, whose
+ * argument the verifier must know is an arena pointer.
+ */
+__noinline u64 arena_list_sum(anode_t *n __arg_arena)
 {
-	anode_t *n = ast.head;
 	u64 sum = 0;
 	s32 i;
 
@@ -720,7 +732,14 @@ int arena_sum(void *ctx)
 		sum += n->val;
 		n = n->next;
 	}
-	ast.sum = sum;
+	return sum;
+}
+
+/* Sum the arena list as BPF sees it after Go changed it. */
+SEC("syscall")
+int arena_sum(void *ctx)
+{
+	ast.sum = arena_list_sum(ast.head);
 	return 0;
 }
 

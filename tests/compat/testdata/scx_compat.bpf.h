@@ -30,6 +30,11 @@
 	SEC(".struct_ops.link")						\
 	struct sched_ext_ops __name = { __VA_ARGS__, }
 
+/* Global subprogram argument annotations (BTF decl tags). */
+#define __arg_arena	__attribute__((btf_decl_tag("arg:arena")))
+#define __arg_nonnull	__attribute__((btf_decl_tag("arg:nonnull")))
+#define __arg_trusted	__attribute__((btf_decl_tag("arg:trusted")))
+
 /* A global alone in section .data.NAME (bpf_res_spin_lock needs that). */
 #define private(name) SEC(".data." #name) __hidden __attribute__((aligned(8)))
 
