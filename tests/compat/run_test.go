@@ -992,3 +992,19 @@ func TestTaskRename(t *testing.T) {
 		}
 	}
 }
+
+// TestMayGoto runs loops bounded only by may_goto (can_loop, cond_break):
+// the may_goto instructions of one function call share one budget of
+// BPF_MAX_LOOPS fall-throughs (the verifier's per-subprogram stack slot),
+// so a second loop in the same call ends at once while one in a called
+// function gets a budget of its own; each program run starts afresh.
+func TestMayGoto(t *testing.T) {
+	const maxLoops = 8 * 1024 * 1024 // BPF_MAX_LOOPS
+	ev := load(t, loadCfg{})
+	for run := range 2 {
+		ev.run("spin", run)
+		if s, b := ev.u64("spins"), ev.u64("breaks"); s != maxLoops || b != maxLoops {
+			t.Errorf("run %d: can_loop %d rounds, cond_break %d, want %d each", run, s, b, maxLoops)
+		}
+	}
+}

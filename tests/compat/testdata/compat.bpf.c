@@ -230,7 +230,7 @@ u64 enum_dsq_local, enum_slice_dfl, enum_missing;
 s64 llc_size[MAX_CPUS], llc_id[MAX_CPUS], rq_cpu[MAX_CPUS];
 s64 this_llc_id = -1;
 u64 flavored_var_exists, missing_var_exists;
-u64 iter_sum, repeat_cnt, loop_sum, loop_calls;
+u64 iter_sum, repeat_cnt, loop_sum, loop_calls, spins, breaks;
 u32 loop_n;
 u64 mask_weight, mask_bits;
 u64 arena_magic_seen, arena_user_head, arena_pages_addr;
@@ -724,11 +724,8 @@ int arena_grow(void *ctx)
 __noinline u64 arena_list_sum(anode_t *n __arg_arena)
 {
 	u64 sum = 0;
-	s32 i;
 
-	bpf_for(i, 0, 4096) {
-		if (!n)
-			break;
+	while (n && can_loop) {
 		sum += n->val;
 		n = n->next;
 	}
@@ -829,5 +826,38 @@ int arena_pages(void *ctx)
 	pg[PAGE_SIZE / 8] = 0x2222;
 	arena_pages_addr = (u64)pg;
 	bpf_arena_free_pages(&arena, pg, 1);
+	return 0;
+}
+
+/* cond_break in a function of its own: it has its own may_goto budget. */
+static __noinline u64 count_breaks(void)
+{
+	u64 m = 0;
+
+	for (;;) {
+		cond_break;
+		m++;
+	}
+	return m;
+}
+
+/*
+ * Loops with no bound but may_goto's. Every may_goto of one function call
+ * draws on one budget: once can_loop has used it up, the cond_break loop
+ * in the same call ends at once.
+ */
+SEC("syscall")
+int spin(void *ctx)
+{
+	u64 n = 0, m = 0;
+
+	while (can_loop)
+		n++;
+	spins = n;
+	for (;;) {
+		cond_break;
+		m++;
+	}
+	breaks = m + count_breaks();
 	return 0;
 }

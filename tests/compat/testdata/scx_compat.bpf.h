@@ -30,6 +30,30 @@
 	SEC(".struct_ops.link")						\
 	struct sched_ext_ops __name = { __VA_ARGS__, }
 
+/*
+ * Loops the verifier bounds at run time: may_goto falls through a fixed
+ * number of times (BPF_MAX_LOOPS per call), then jumps.
+ */
+#define can_loop					\
+	({ __label__ l_break, l_continue;		\
+	bool ret = true;				\
+	asm volatile goto("may_goto %l[l_break]"	\
+			  :::: l_break);		\
+	goto l_continue;				\
+	l_break: ret = false;				\
+	l_continue:;					\
+	ret;						\
+	})
+
+#define cond_break					\
+	({ __label__ l_break, l_continue;		\
+	asm volatile goto("may_goto %l[l_break]"	\
+			  :::: l_break);		\
+	goto l_continue;				\
+	l_break: break;					\
+	l_continue:;					\
+	})
+
 /* Global subprogram argument annotations (BTF decl tags). */
 #define __arg_arena	__attribute__((btf_decl_tag("arg:arena")))
 #define __arg_nonnull	__attribute__((btf_decl_tag("arg:nonnull")))
