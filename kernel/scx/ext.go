@@ -350,10 +350,14 @@ func (x *Ext) RQOnline(rq *sched.RQ) { rs(rq).online = true }
 func (x *Ext) RQOffline(rq *sched.RQ) { rs(rq).online = false }
 
 // SwitchClass mirrors switch_class(): ops.cpu_release() once when a higher
-// class takes the CPU.
+// class takes the CPU. A CPU going idle (next class below ext) is not
+// released: the scheduler chose to run nothing there.
 func (x *Ext) SwitchClass(rq *sched.RQ, next *Task) {
 	sch := x.root
 	if sch == nil || sch.ops.Flags&OpsHasCPUPreempt == 0 {
+		return
+	}
+	if x.core.ClassAbove(x, next.Class()) {
 		return
 	}
 	r := rs(rq)
