@@ -118,6 +118,13 @@ const (
 	TaskDeqdForSleep    uint32 = 1 << 3
 	TaskStateShift             = 8
 	TaskStateMask       uint32 = 7 << 8
+
+	// The reason of a re-enqueue, set in p->scx.flags while ops.enqueue()
+	// runs with SCX_ENQ_REENQ (SCX_TASK_REENQ_*).
+	TaskReenqReasonMask uint32 = 7 << 12
+	TaskReenqKfunc      uint32 = 1 << 12 // scx_bpf_dsq_reenq() and friends
+	TaskReenqImmed      uint32 = 2 << 12 // an SCX_ENQ_IMMED task could not run at once
+	TaskReenqPreempted  uint32 = 3 << 12 // preempted while running (IMMED)
 )
 
 // TaskState is the task's sched_ext lifecycle state (SCX_TASK_NONE..DEAD).

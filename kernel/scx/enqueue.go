@@ -841,7 +841,7 @@ func (x *Ext) PutPrev(rq *sched.RQ, p *Task, next *Task) {
 		x.setTaskRunnable(r, e)
 		switch {
 		case e.Slice != 0 && !sch.Bypassing() && e.flags&taskImmed != 0:
-			x.doEnqueueTask(r, p, EnqReenq, -1)
+			x.reenqueueTask(r, p, TaskReenqPreempted)
 		case e.Slice != 0 && !sch.Bypassing():
 			x.dispatchEnqueue(sch, r, r.local, p, 0, 0, EnqHead)
 		case next != nil && x.core.ClassAbove(x, next.Class()):

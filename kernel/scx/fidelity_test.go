@@ -48,3 +48,72 @@ func TestCPUReleaseOnlyForHigherClass(t *testing.T) {
 }
 
 var _ = fmt.Sprint
+
+// A re-enqueued task carries the reason in p->scx.flags
+// (SCX_TASK_REENQ_REASON_MASK) while ops.enqueue() sees it with
+// SCX_ENQ_REENQ: KFUNC for scx_bpf_dsq_reenq(), IMMED for an SCX_ENQ_IMMED
+// task that could not run at once, PREEMPTED for a running IMMED task a
+// higher class took the CPU from. A fresh enqueue has no reason.
+func TestReenqReason(t *testing.T) {
+	cases := []struct {
+		name string
+		want uint32
+	}{
+		{"kfunc", scx.TaskReenqKfunc},
+		{"immed", scx.TaskReenqImmed},
+		{"preempted", scx.TaskReenqPreempted},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, "1x1x2x1", topo.Linear)
+			x := e.x
+			var reasons []uint32
+			var fresh []uint32
+			o := &scx.Ops{Name: "reason",
+				SelectCPU: func(p *sched.Task, prev int32, wf uint64) int32 { return 0 },
+				Enqueue: func(p *sched.Task, f uint64) {
+					r := scx.EntityOf(p).Flags() & scx.TaskReenqReasonMask
+					if f&scx.EnqReenq == 0 {
+						fresh = append(fresh, r)
+					} else {
+						reasons = append(reasons, r)
+						x.DsqInsert(p, scx.DSQGlobal, 0, 0)
+						return
+					}
+					switch {
+					case c.name == "kfunc":
+						x.DsqInsert(p, scx.DSQLocalOn|0, scx.SliceInf, 0)
+					case p.Comm == "hog":
+						x.DsqInsert(p, scx.DSQLocalOn|0, scx.SliceInf, scx.EnqImmed)
+					default:
+						x.DsqInsert(p, scx.DSQLocalOn|0, 0, scx.EnqImmed)
+					}
+				},
+			}
+			if c.name == "kfunc" {
+				o.Tick = func(p *sched.Task) { x.DsqReenq(scx.DSQLocal, 0) }
+			}
+			if c.name == "preempted" {
+				o.Flags = scx.OpsSwitchPartial
+			}
+			e.register(o)
+			e.spawn("hog", schedtest.Behavior{}, sched.TaskSpec{CPUs: mask(2, 0), Policy: sched.PolicyExt})
+			e.d.Run(1_000_000)
+			switch c.name {
+			case "preempted":
+				e.spawn("fair", schedtest.Behavior{Run: 1_000_000, Exit: true}, sched.TaskSpec{CPUs: mask(2, 0)})
+			default:
+				e.spawn("waiter", schedtest.Behavior{}, sched.TaskSpec{CPU: 0, Policy: sched.PolicyExt})
+			}
+			e.d.Run(10_000_000)
+			if len(reasons) == 0 || reasons[0] != c.want {
+				t.Fatalf("reenqueue reasons %#x, want %#x first", reasons, c.want)
+			}
+			for _, r := range fresh {
+				if r != 0 {
+					t.Fatalf("fresh enqueue with reason %#x", r)
+				}
+			}
+		})
+	}
+}

@@ -393,6 +393,7 @@ func (x *Ext) dsqMove(id kfID, it *DSQIter, p *Task, dsqID, enqFlags uint64) boo
 // goes unless it is first and the CPU is open for it.
 func (x *Ext) reenqLocal(sch *Sched, r *rqState, flags uint64) uint32 {
 	var tasks []*Task
+	var reasons []uint32
 	open := x.rqIsOpen(r, 0)
 	first := true
 	for e := r.local.first(); e != nil; e = r.local.next(e, false) {
@@ -401,19 +402,31 @@ func (x *Ext) reenqLocal(sch *Sched, r *rqState, flags uint64) uint32 {
 		if e.flags&taskImmed != 0 && (!isFirst || !open) {
 			sch.events.ReenqImmed++
 			tasks = append(tasks, e.p)
+			reasons = append(reasons, TaskReenqImmed)
 			continue
 		}
 		if flags&ReenqAny != 0 {
 			tasks = append(tasks, e.p)
+			reasons = append(reasons, TaskReenqKfunc)
 		}
 	}
 	for _, p := range tasks {
 		x.dispatchDequeue(r, p)
 	}
-	for _, p := range tasks {
-		x.doEnqueueTask(r, p, EnqReenq, -1)
+	for i, p := range tasks {
+		x.reenqueueTask(r, p, reasons[i])
 	}
 	return uint32(len(tasks))
+}
+
+// reenqueueTask passes p back through ops.enqueue() with SCX_ENQ_REENQ,
+// the reason in p->scx.flags for the call's duration, as reenq_local(),
+// reenq_user() and put_prev_task_scx() do around scx_do_enqueue_task().
+func (x *Ext) reenqueueTask(r *rqState, p *Task, reason uint32) {
+	e := ent(p)
+	e.flags = e.flags&^TaskReenqReasonMask | reason
+	x.doEnqueueTask(r, p, EnqReenq, -1)
+	e.flags &^= TaskReenqReasonMask
 }
 
 // ReenqueueLocal is scx_bpf_reenqueue_local() (ops.cpu_release() only):
@@ -486,7 +499,7 @@ func (x *Ext) reenqUser(sch *Sched, d *DSQ) {
 		}
 		unlinkFromDSQ(e, d)
 		e.dsq = nil
-		x.doEnqueueTask(x.rqs[p.CPU()], p, EnqReenq, -1)
+		x.reenqueueTask(x.rqs[p.CPU()], p, TaskReenqKfunc)
 	}
 }
 
