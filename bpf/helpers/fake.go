@@ -1,6 +1,7 @@
 package helpers
 
 import (
+	"encoding/binary"
 	"slices"
 
 	"github.com/scxsim/scxsim/bpf/vm"
@@ -65,9 +66,12 @@ func (k *FakeKernel) NewTask(pid int32, comm string) uint64 {
 	return a
 }
 
-// NewCgroup maps a cgroup region under parent (0 for the root).
+// NewCgroup maps a cgroup region under parent (0 for the root). Its first
+// word is the css's cgroup pointer (self.cgroup), pointing back at it.
 func (k *FakeKernel) NewCgroup(id uint64, parent uint64) uint64 {
-	_, a := k.Mem.Map("cgroup", make([]byte, 64), vm.PermRW)
+	b := make([]byte, 64)
+	_, a := k.Mem.Map("cgroup", b, vm.PermRW)
+	binary.LittleEndian.PutUint64(b, a)
 	var anc []uint64
 	if p := k.Cgroups[parent]; p != nil {
 		anc = slices.Clone(p.Ancestors)
@@ -215,6 +219,27 @@ func (k *FakeKernel) CgroupAncestor(cgrp uint64, level int32) uint64 {
 		return 0
 	}
 	return a
+}
+
+// CgroupParent implements CgroupWalker.
+func (k *FakeKernel) CgroupParent(cgrp uint64) uint64 {
+	c, ok := k.Cgroups[cgrp]
+	if !ok || len(c.Ancestors) < 2 {
+		return 0
+	}
+	return c.Ancestors[len(c.Ancestors)-2]
+}
+
+// CgroupChildren implements CgroupWalker: creation order is address order.
+func (k *FakeKernel) CgroupChildren(cgrp uint64) []uint64 {
+	var out []uint64
+	for a := range k.Cgroups {
+		if a != cgrp && k.CgroupParent(a) == cgrp {
+			out = append(out, a)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // CgroupAlive implements Kernel.
