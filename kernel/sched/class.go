@@ -48,8 +48,9 @@ type Class interface {
 	Yield(rq *RQ)
 	// YieldTo mirrors yield_to_task; true if rq should reschedule.
 	YieldTo(rq *RQ, p *Task) bool
-	// WakeupPreempt mirrors wakeup_preempt for p of this class waking on
-	// rq whose current task is also of this class.
+	// WakeupPreempt mirrors wakeup_preempt for p waking on rq whose next
+	// class (rq->next_class) is this class: p is of this class, or of a
+	// higher one that is about to preempt it.
 	WakeupPreempt(rq *RQ, p *Task, wakeFlags int)
 	// Balance mirrors balance: prepare rq for picking (pull or dispatch
 	// work); true when the class has a task to run.

@@ -15,6 +15,9 @@ type RQ struct {
 
 	curr *Task
 	idle *Task
+	// nextClass is rq->next_class: the class of the task picked last,
+	// raised by a wakeup of a higher class until the CPU schedules.
+	nextClass Class
 	// NrRunning counts the tasks queued on the rq, the running one
 	// included (rq->nr_running).
 	NrRunning int
@@ -52,6 +55,10 @@ func (rq *RQ) UpdateClock() uint64 {
 	rq.clock = rq.core.host.Now()
 	return rq.clock
 }
+
+// NextClass returns rq->next_class: the class the CPU runs or is about to
+// run (a higher class that woke here raises it before the CPU schedules).
+func (rq *RQ) NextClass() Class { return rq.nextClass }
 
 // NeedResched reports whether a reschedule is pending on the CPU.
 func (rq *RQ) NeedResched() bool { return rq.needResched }
@@ -142,6 +149,7 @@ func New(m *topo.Machine, host Host, opts Options) *Core {
 		idle.cpus.Set(cpu.ID)
 		idle.nrCPUs = 1
 		rq.idle, rq.curr = idle, idle
+		rq.nextClass = idleClassSingleton
 		c.rqs[cpu.ID] = rq
 		c.idleMask.Set(cpu.ID)
 		if cpu.Online {
@@ -470,15 +478,23 @@ func (c *Core) EnqueueTask(rq *RQ, p *Task, flags int) { c.activateTask(rq, p, f
 // DequeueTask: see EnqueueTask.
 func (c *Core) DequeueTask(rq *RQ, p *Task, flags int) { c.deactivateTask(rq, p, flags) }
 
-// wakeupPreempt mirrors wakeup_preempt().
+// wakeupPreempt mirrors wakeup_preempt(): the class the CPU is about to
+// run decides between tasks of its own; a higher class tells it that it is
+// being preempted, reschedules and becomes the next class.
 func (c *Core) wakeupPreempt(rq *RQ, p *Task, wf int) {
-	curr := rq.curr
-	if p.class == curr.class {
-		p.class.WakeupPreempt(rq, p, wf)
-	} else if c.classAbove(p.class, curr.class) {
+	nc := rq.nextClass
+	if p.class == nc {
+		nc.WakeupPreempt(rq, p, wf)
+	} else if c.classAbove(p.class, nc) {
+		nc.WakeupPreempt(rq, p, wf)
 		c.ReschedCurr(rq)
+		rq.nextClass = p.class
 	}
 }
+
+// WakeupPreempt exposes wakeup_preempt() to classes that queue a task on a
+// runqueue outside the core's wakeup paths.
+func (c *Core) WakeupPreempt(rq *RQ, p *Task, wf int) { c.wakeupPreempt(rq, p, wf) }
 
 // Wake mirrors try_to_wake_up() for a sleeping task; wakeFlags may add
 // WFSync. It returns false if p was not sleeping. The waker's CPU is not
@@ -638,6 +654,7 @@ func (c *Core) schedule(rq *RQ, preempt bool) {
 		pushPrev = true
 	}
 	next := c.pickNextTask(rq, prev)
+	rq.nextClass = next.class
 	rq.needResched = false
 	if next != prev {
 		rq.curr = next
@@ -979,6 +996,12 @@ func (c *Core) changeClass(p *Task, update func()) {
 		if p.onRQ && rqp.curr != p {
 			c.wakeupPreempt(rqp, p, 0)
 		} else if rqp.curr == p {
+			// sched_change_end(): a promotion tells the old class it
+			// got preempted.
+			if c.classAbove(p.class, rqp.nextClass) {
+				rqp.nextClass.WakeupPreempt(rqp, p, 0)
+				rqp.nextClass = p.class
+			}
 			c.ReschedCurr(rqp)
 		}
 	}

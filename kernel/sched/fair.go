@@ -231,7 +231,7 @@ func (fc *fairClass) YieldTo(rq *RQ, p *Task) bool {
 // task's by more than the wakeup granularity.
 func (fc *fairClass) WakeupPreempt(rq *RQ, p *Task, wf int) {
 	curr := rq.curr
-	if curr == p {
+	if curr == p || rq.needResched {
 		return
 	}
 	if curr.policy == PolicyIdle && p.policy != PolicyIdle {

@@ -117,19 +117,21 @@ func (x *Ext) dsqIncNr(dsq *DSQ, e *entity, enqFlags uint64) {
 	}
 }
 
-// rqIsOpen mirrors rq_is_open(): can an ext task run on r right away.
+// rqIsOpen mirrors rq_is_open(): can an ext task run on r right away. A
+// higher class running or waking there closes it, idle opens it; with an
+// ext task it is open only while dispatching or for SCX_ENQ_PREEMPT.
 func (x *Ext) rqIsOpen(r *rqState, enqFlags uint64) bool {
-	curr := r.rq.Curr()
-	if curr.IsIdleTask() || r.nextIdle || r.inDispatch {
-		return true
-	}
-	if curr.Class() != sched.Class(x) {
+	nc := r.rq.NextClass()
+	if x.core.ClassAbove(nc, x) {
 		return false
 	}
-	if enqFlags&EnqPreempt != 0 {
+	if x.core.ClassAbove(x, nc) {
 		return true
 	}
-	return false
+	if r.inDispatch {
+		return true
+	}
+	return enqFlags&EnqPreempt != 0
 }
 
 // scheduleReenqLocal mirrors scx_schedule_reenq_local().
@@ -164,8 +166,8 @@ func (x *Ext) rqOwnedPostEnq(sch *Sched, r *rqState, dsq *DSQ, p *Task, enqFlags
 	x.callTaskDequeue(sch, r, p, 0)
 	rq := r.rq
 	curr := rq.Curr()
-	if curr.IsIdleTask() || r.nextIdle {
-		x.core.ReschedCurr(rq)
+	if x.core.ClassAbove(p.Class(), rq.NextClass()) {
+		x.core.WakeupPreempt(rq, p, 0)
 	}
 	if r.inDispatch {
 		return
@@ -812,7 +814,6 @@ func (x *Ext) PickTask(rq *sched.RQ) *Task {
 // SetNext mirrors set_next_task_scx().
 func (x *Ext) SetNext(rq *sched.RQ, p *Task, first bool) {
 	r := rs(rq)
-	r.nextIdle = false
 	e := ent(p)
 	sch := e.sch
 	if e.flags&TaskQueued != 0 {
@@ -832,7 +833,6 @@ func (x *Ext) PutPrev(rq *sched.RQ, p *Task, next *Task) {
 	e := ent(p)
 	sch := e.sch
 	r.kickSync++
-	r.nextIdle = next != nil && next.IsIdleTask()
 	x.UpdateCurr(rq)
 	if sch.has(opStopping) && e.flags&TaskQueued != 0 {
 		x.call(sch, opStopping, rq, p, nil, func() { sch.ops.Stopping(p, true) })

@@ -28,8 +28,6 @@ type rqState struct {
 	reenqPending    bool
 	cpuperfTarget   uint32
 	remoteEnq       uint64
-	// nextIdle: the CPU is switching to idle (rq->next_class is idle).
-	nextIdle bool
 	// idleRenotify is SCX_RQ_ROOT_IDLE_RENOTIFY.
 	idleRenotify bool
 	nrImmed      int

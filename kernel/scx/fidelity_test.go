@@ -117,3 +117,36 @@ func TestReenqReason(t *testing.T) {
 		})
 	}
 }
+
+// A higher class waking on a CPU tells the class the CPU was about to run
+// that it is preempted (wakeup_preempt() calls rq->next_class's hook):
+// SCX_ENQ_IMMED tasks waiting in that CPU's local DSQ go back to
+// ops.enqueue() instead of waiting behind the higher-class task.
+// scx_qmap relies on this with SCX_OPS_ALWAYS_ENQ_IMMED.
+func TestImmedReenqOnHigherClassWakeup(t *testing.T) {
+	e := newEnv(t, "1x1x2x1", topo.Linear)
+	x := e.x
+	var reasons []uint32
+	e.register(&scx.Ops{Name: "immed", Flags: scx.OpsSwitchPartial | scx.OpsAlwaysEnqImmed,
+		SelectCPU: func(p *sched.Task, prev int32, wf uint64) int32 { return 0 },
+		Enqueue: func(p *sched.Task, f uint64) {
+			if f&scx.EnqReenq != 0 {
+				reasons = append(reasons, scx.EntityOf(p).Flags()&scx.TaskReenqReasonMask)
+				x.DsqInsert(p, scx.DSQLocalOn|1, 0, 0)
+				return
+			}
+			x.DsqInsert(p, scx.DSQLocalOn|0, 0, 0)
+		},
+	})
+	e.d.Run(1_000_000)
+	// Both wake before CPU 0 gets to schedule.
+	w := e.spawn("immed", schedtest.Behavior{}, sched.TaskSpec{CPU: 0, Policy: sched.PolicyExt})
+	e.spawn("fairhog", schedtest.Behavior{}, sched.TaskSpec{CPUs: mask(2, 0)})
+	e.d.Run(20_000_000)
+	if len(reasons) == 0 || reasons[0] != scx.TaskReenqImmed {
+		t.Fatalf("reenqueue reasons %#x, want IMMED", reasons)
+	}
+	if w.CPU() != 1 || e.d.Runtime(w) < 15_000_000 {
+		t.Fatalf("IMMED task on cpu %d ran %d ns", w.CPU(), e.d.Runtime(w))
+	}
+}
