@@ -1008,3 +1008,48 @@ func TestMayGoto(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkCgroups walks a cgroup tree with bpf_for_each(css, ...) in
+// pre-order, post-order and up the ancestors, reading pos->cgroup.
+func TestWalkCgroups(t *testing.T) {
+	ev := load(t, loadCfg{})
+	root := ev.fk.NewCgroup(1, 0)
+	a := ev.fk.NewCgroup(10, root)
+	b := ev.fk.NewCgroup(20, root)
+	a1 := ev.fk.NewCgroup(11, a)
+	tests := []struct {
+		root  uint64
+		order uint64
+		want  []uint64
+	}{
+		{1, 2, []uint64{root, a, a1, b}}, // BPF_CGROUP_ITER_DESCENDANTS_PRE
+		{1, 3, []uint64{a1, a, b, root}}, // BPF_CGROUP_ITER_DESCENDANTS_POST
+		{11, 4, []uint64{a1, a, root}},   // BPF_CGROUP_ITER_ANCESTORS_UP
+		{20, 2, []uint64{b}},
+		{1, 0, nil}, // BPF_CGROUP_ITER_ORDER_UNSPEC: -EINVAL, empty
+	}
+	for _, tc := range tests {
+		if err := ev.obj.WriteGlobal("walk_root_id", tc.root); err != nil {
+			t.Fatal(err)
+		}
+		if err := ev.obj.WriteGlobal("walk_order", tc.order); err != nil {
+			t.Fatal(err)
+		}
+		if ret := ev.run("walk_cgroups", 0); ret != 0 {
+			t.Fatalf("walk_cgroups: %d", ret)
+		}
+		n := int(ev.u64("nr_walked"))
+		var got []uint64
+		for i := range min(n, 16) {
+			got = append(got, uint64(ev.s64At("walked", i)))
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("from cgroup %d, order %d: %#x, want %#x", tc.root, tc.order, got, tc.want)
+		}
+	}
+	for c, cg := range ev.fk.Cgroups {
+		if cg.Refs != 1 {
+			t.Errorf("cgroup %#x holds %d references, want 1", c, cg.Refs)
+		}
+	}
+}

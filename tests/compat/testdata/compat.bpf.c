@@ -244,6 +244,7 @@ s64 misc_cpu, misc_pid, misc_tgid, misc_from_pid, misc_percpu_sum, misc_strncmp;
 u64 misc_jiffies, misc_locked_cnt, misc_locked_sum;
 char misc_comm[16], misc_snprintf[48], misc_probe_read[8];
 s32 misc_pid_arg;
+u64 walk_root_id, walk_order, walked[16], nr_walked;
 u64 pmu_counter, pmu_enabled, pmu_running;
 
 static void stat_inc(u32 idx)
@@ -859,5 +860,28 @@ int spin(void *ctx)
 		m++;
 	}
 	breaks = m + count_breaks();
+	return 0;
+}
+
+/* The cgroups under walk_root_id in walk_order, as cgroup pointers. */
+SEC("syscall")
+int walk_cgroups(void *ctx)
+{
+	struct cgroup_subsys_state *pos;
+	struct cgroup *root;
+	u64 n = 0;
+
+	root = bpf_cgroup_from_id(walk_root_id);
+	if (!root)
+		return -ENOENT;
+	bpf_rcu_read_lock();
+	bpf_for_each(css, pos, &root->self, walk_order) {
+		if (n < 16)
+			walked[n] = (u64)pos->cgroup;
+		n++;
+	}
+	bpf_rcu_read_unlock();
+	bpf_cgroup_release(root);
+	nr_walked = n;
 	return 0;
 }
