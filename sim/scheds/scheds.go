@@ -73,6 +73,9 @@ func BuiltinDoc(name string) string { return goBuiltins[name].doc }
 func Resolve(spec string, opts Options) (engine.Scheduler, error) {
 	switch {
 	case spec == "" || spec == "fair":
+		if len(opts.Globals) > 0 {
+			return nil, fmt.Errorf("--set applies to BPF schedulers, not to fair")
+		}
 		return engine.Fair{}, nil
 	case strings.HasPrefix(spec, "builtin:"):
 		name := strings.TrimPrefix(spec, "builtin:")
