@@ -309,3 +309,24 @@ func resSpinUnlockIrqrestore(e *vm.Exec, r1, r2, _, _, _ uint64) (uint64, error)
 	}
 	return resSpinUnlock(e, r1, 0, 0, 0, 0)
 }
+
+// bpf_local_irq_save(flags) stores the IRQ flags word (0: no interrupts
+// are simulated, so there is nothing to disable); bpf_local_irq_restore
+// reads it back.
+func localIrqSave(e *vm.Exec, r1, _, _, _, _ uint64) (uint64, error) {
+	f, err := mem(e, "bpf_local_irq_save", r1, 8, true)
+	if err != nil {
+		return 0, err
+	}
+	binary.LittleEndian.PutUint64(f, 0)
+	return 0, nil
+}
+
+func localIrqRestore(e *vm.Exec, r1, _, _, _, _ uint64) (uint64, error) {
+	_, err := mem(e, "bpf_local_irq_restore", r1, 8, false)
+	return 0, err
+}
+
+// Mirrors bpf_cast_to_kern_ctx(obj) and bpf_rdonly_cast(obj, btf_id): the
+// pointer itself, which only the verifier types differently.
+func castIdentity(e *vm.Exec, r1, _, _, _, _ uint64) (uint64, error) { return r1, nil }

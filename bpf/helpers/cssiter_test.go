@@ -90,3 +90,30 @@ func TestIterCSS(t *testing.T) {
 		t.Errorf("bpf_iter_css_new without a CgroupWalker: %v", err)
 	}
 }
+
+// TestIdentityKfuncs covers the kfuncs with no simulated effect: the IRQ
+// flags word is written as 0 (and must be valid memory), the casts return
+// their pointer.
+func TestIdentityKfuncs(t *testing.T) {
+	v := newEnv(t, 1)
+	flags, fb := v.buf(8)
+	for i := range fb {
+		fb[i] = 0xaa
+	}
+	if r := v.kcall(0, "bpf_local_irq_save", flags); r != 0 || fb[0] != 0 || fb[7] != 0 {
+		t.Errorf("bpf_local_irq_save: %d, flags % x", r, fb)
+	}
+	if r := v.kcall(0, "bpf_local_irq_restore", flags); r != 0 {
+		t.Errorf("bpf_local_irq_restore: %d", r)
+	}
+	for _, name := range []string{"bpf_cast_to_kern_ctx", "bpf_rdonly_cast"} {
+		if r := v.kcall(0, name, flags, 7); r != flags {
+			t.Errorf("%s(%#x) = %#x", name, flags, r)
+		}
+	}
+	if h, _ := v.tab.Kfunc("bpf_local_irq_save"); h != nil {
+		if _, err := h(v.k.Exec(0), 8, 0, 0, 0, 0); err == nil {
+			t.Error("bpf_local_irq_save on a bad pointer did not stop the program")
+		}
+	}
+}

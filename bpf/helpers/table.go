@@ -230,6 +230,10 @@ func baseKfuncs() map[string]vm.Helper {
 		"bpf_res_spin_unlock":            resSpinUnlock,
 		"bpf_res_spin_lock_irqsave":      resSpinLockIrqsave,
 		"bpf_res_spin_unlock_irqrestore": resSpinUnlockIrqrestore,
+		"bpf_local_irq_save":             localIrqSave,
+		"bpf_local_irq_restore":          localIrqRestore,
+		"bpf_cast_to_kern_ctx":           castIdentity,
+		"bpf_rdonly_cast":                castIdentity,
 	}
 	for name, h := range cpumaskKfuncs() {
 		k[name] = h
