@@ -233,7 +233,11 @@ func (x *Ext) callOn(sch *Sched, op opID, rq *sched.RQ, cpu int, t0, t1 *Task, f
 	if x.TraceOps {
 		x.core.Event(sched.Event{Kind: sched.EvExtOp, CPU: cpu, Task: t0, Prev: t1, Msg: sch.opName(op)})
 	}
-	x.ctx = append(x.ctx, opCtx{op: op, rq: rq, cpu: cpu, tasks: [2]*Task{t0, t1}})
+	tasks := [2]*Task{t0, t1}
+	if opNoKfTasks[op] {
+		tasks = [2]*Task{}
+	}
+	x.ctx = append(x.ctx, opCtx{op: op, rq: rq, cpu: cpu, tasks: tasks})
 	defer func() {
 		x.ctx = x.ctx[:len(x.ctx)-1]
 		if r := recover(); r != nil {
@@ -241,6 +245,18 @@ func (x *Ext) callOn(sch *Sched, op opID, rq *sched.RQ, cpu int, t0, t1 *Task, f
 		}
 	}()
 	fn()
+}
+
+// opNoKfTasks lists the ops with a task argument that the kernel calls
+// through SCX_CALL_OP*() rather than SCX_CALL_OP_TASK*(): their task is not
+// recorded in current->scx.kf_tasks[], so kfuncs checking
+// scx_kf_arg_task_ok() refuse it there.
+var opNoKfTasks = [nrOps]bool{
+	opDispatch:         true,
+	opInitTask:         true,
+	opCgroupPrepMove:   true,
+	opCgroupCancelMove: true,
+	opDumpTask:         true,
 }
 
 // cpuArg mirrors scx_cpu_arg(): the number an op receives for cpu.

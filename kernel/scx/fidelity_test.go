@@ -150,3 +150,75 @@ func TestImmedReenqOnHigherClassWakeup(t *testing.T) {
 		t.Fatalf("IMMED task on cpu %d ran %d ns", w.CPU(), e.d.Runtime(w))
 	}
 }
+
+// scx_bpf_task_cgroup() accepts only the task the current op operates on
+// (current->scx.kf_tasks[]), which only the ops the kernel calls through
+// SCX_CALL_OP_TASK*() record: not ops.init_task(), ops.dispatch()'s prev,
+// ops.cgroup_prep_move() or ops.dump_task().
+func TestTaskCgroupArgTask(t *testing.T) {
+	cases := []struct {
+		op      string
+		wantErr bool
+	}{
+		{"enqueue", false},
+		{"running", false},
+		{"init_task", true},
+		{"dispatch", true},
+	}
+	for _, c := range cases {
+		t.Run(c.op, func(t *testing.T) {
+			e := newEnv(t, "1x1x1x1", topo.Linear)
+			x := e.x
+			var got *sched.Cgroup
+			use := func(p *sched.Task) {
+				if p != nil && p.Comm == "t" {
+					got = x.TaskCgroup(p)
+				}
+			}
+			o := &scx.Ops{Name: "cg",
+				Enqueue: func(p *sched.Task, f uint64) {
+					if c.op == "enqueue" {
+						use(p)
+					}
+					x.DsqInsert(p, userDSQ, 1_000_000, 0)
+				},
+				Running: func(p *sched.Task) {
+					if c.op == "running" {
+						use(p)
+					}
+				},
+				Dispatch: func(cpu int32, prev *sched.Task) {
+					if c.op == "dispatch" {
+						use(prev)
+					}
+					x.DsqMoveToLocal(userDSQ, 0)
+				},
+				Init: func() int32 { return x.CreateDSQ(userDSQ, -1) },
+				InitTask: func(p *sched.Task, a scx.InitTaskArgs) int32 {
+					if c.op == "init_task" {
+						use(p)
+					}
+					return 0
+				},
+			}
+			sch := e.register(o)
+			cg, err := e.c.NewCgroup(nil, "g")
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.spawn("t", schedtest.Behavior{}, sched.TaskSpec{Cgroup: cg})
+			e.spawn("u", schedtest.Behavior{}, sched.TaskSpec{})
+			e.d.Run(20_000_000)
+			msg := sch.ExitInfo().Msg
+			if c.wantErr {
+				if msg != "called on a task not being operated on" {
+					t.Fatalf("exit %q, want the kf_tasks error", msg)
+				}
+				return
+			}
+			if sch.ExitKind() != scx.ExitNone || got != cg {
+				t.Fatalf("exit %q, cgroup %v", msg, got)
+			}
+		})
+	}
+}
