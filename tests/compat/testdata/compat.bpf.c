@@ -18,7 +18,12 @@
  *  - a bpf_cpumask kptr stored in a map value with bpf_kptr_xchg();
  *  - bpf_probe_read_kernel_str() of task->comm, bpf_printk(), the
  *    scx_bpf_error() bstr path and user exit info;
- *  - sched_ext enum values and user knobs in .rodata.
+ *  - sched_ext enum values and user knobs in .rodata;
+ *  - CO-RE type flavors (struct rq___compat), field, type and enumerator
+ *    existence checks;
+ *  - a perf event array sized by the loader, cgroup local storage, a
+ *    bpf_spin_lock in a map value, css iteration, can_loop/cond_break
+ *    loops, a tp_btf program and BPF stream output.
  *
  * The SEC("syscall") programs let the test read what BPF sees (extern
  * values, which flavors resolved) and drive the non-scheduling idioms.
