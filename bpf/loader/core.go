@@ -41,17 +41,36 @@ type CORERelo struct {
 	Access   string // raw access string, e.g. "0:1:2"
 	Spec     string // human form, e.g. "struct task_struct.scx.dsq_vtime"
 	Poisoned bool   // unresolvable: the instruction now stops the program
+	// PoisonReason says why a relocation the kernel BTF resolves was still
+	// poisoned: a load or store whose field changed size in a way a resized
+	// access cannot follow. "" otherwise.
+	PoisonReason string
+	// OrigSize and NewSize are, for a byte_off relocation of a load or
+	// store, the field's size in the object and in the kernel (0 for a
+	// bitfield, both 0 when not computed). When they differ the access was
+	// resized, as libbpf does, or poisoned (PoisonReason).
+	OrigSize, NewSize uint32
 
 	fix btf.COREFixup
 }
 
 // Fixup describes the resolution, e.g. "byte_off=8->16" or
 // "byte_off=poison".
-func (r *CORERelo) Fixup() string { return r.fix.String() }
+// A resized load or store adds " mem_sz=4->8".
+func (r *CORERelo) Fixup() string {
+	s := r.fix.String()
+	if !r.Poisoned && r.OrigSize != r.NewSize {
+		s += fmt.Sprintf(" mem_sz=%d->%d", r.OrigSize, r.NewSize)
+	}
+	return s
+}
 
 func (r *CORERelo) String() string {
 	s := fmt.Sprintf("#%d %s insn %d (%s): %s %s", r.Index, r.Section, r.Insn, r.Func, r.Kind, r.Spec)
 	if r.Poisoned {
+		if r.PoisonReason != "" {
+			return s + ": poisoned (" + r.PoisonReason + ")"
+		}
 		return s + ": poisoned"
 	}
 	return s + ": " + r.Fixup()
@@ -223,21 +242,39 @@ func (ld *loadState) applyCORE() error {
 		insns := ld.sec[s.elf.byName[cr.Section].idx]
 		cr.fix = fixups[i]
 		if isPoison(&cr.fix) {
-			cr.Poisoned = true
-			poison := vm.Insn{Op: opCall, Imm: PoisonCORE}
-			if insns[cr.Insn].Op == opLdImm64 && cr.Insn+1 < len(insns) {
-				insns[cr.Insn+1] = poison
-			}
-			insns[cr.Insn] = poison
-			ld.poisoned[poisonKey{cr.Section, cr.Insn}] = cr.Index
+			ld.poisonCORE(cr, insns)
 			continue
 		}
 		if err := applyFixup(&cr.fix, insns, cr.Insn); err != nil {
 			return fmt.Errorf("prog '%s': relo #%d: %s %s: %w", cr.Func, cr.Index, cr.Kind, cr.Spec, err)
 		}
+		if cr.Kind == "byte_off" && isMemInsn(insns[cr.Insn].Op) {
+			progInsn := cr.Insn
+			if f := s.funcAt(s.elf.byName[cr.Section], cr.Insn); f != nil {
+				progInsn -= f.secOff
+			}
+			if err := ld.adjustMemSize(cr, insns, progInsn); err != nil {
+				return err
+			}
+			if cr.PoisonReason != "" {
+				ld.poisonCORE(cr, insns)
+			}
+		}
 	}
 	ld.core = where
 	return nil
+}
+
+// poisonCORE replaces relocation cr's instruction (both halves of an
+// ld_imm64) with `call 0xbad2310`. Mirrors bpf_core_poison_insn().
+func (ld *loadState) poisonCORE(cr *CORERelo, insns []vm.Insn) {
+	cr.Poisoned = true
+	poison := vm.Insn{Op: opCall, Imm: PoisonCORE}
+	if insns[cr.Insn].Op == opLdImm64 && cr.Insn+1 < len(insns) {
+		insns[cr.Insn+1] = poison
+	}
+	insns[cr.Insn] = poison
+	ld.poisoned[poisonKey{cr.Section, cr.Insn}] = cr.Index
 }
 
 // isPoison reports whether a fixup poisons its instruction (the btf

@@ -109,7 +109,44 @@ func testKernelTypes() []btf.Type {
 		kfunc("scx_bpf_dsq_insert___v2", tBool, taskPtr, tU64, tU64, tU64),
 		kfunc("bpf_arena_alloc_pages", &btf.Pointer{Target: &btf.Void{}}, tU64, tU64, tU32, tInt, tU64),
 		&btf.Var{Name: "sd_llc_size", Type: tInt, Linkage: btf.GlobalVar},
+		sizedKernelType(),
 	}
+}
+
+// Kernel layout of struct sized (testdata/coresize.bpf.c has the object's
+// view, with other field sizes).
+const (
+	ksizedPtr  = 0  // void *
+	ksizedA    = 8  // u64 (object: u32)
+	ksizedB    = 16 // u32 (object: u64)
+	ksizedC    = 20 // u8 (object: u16)
+	ksizedE    = 24 // s32 (object: s32)
+	ksizedD    = 32 // s64 (object: s32)
+	ksizedF    = 40 // s32 (object: short)
+	ksizedSt   = 48 // 8-byte enum (object: 4-byte enum)
+	ksizedArr  = 56 // u64[4] (object: u32[4])
+	ksizedWide = 88 // u32 (coresize_narrow.bpf.c: u64)
+	ksizedMid  = 92 // u8 (object: an 8-bit bitfield)
+	ksizedSize = 96
+)
+
+func sizedKernelType() *btf.Struct {
+	s64 := &btf.Int{Name: "long long", Size: 8, Encoding: btf.Signed}
+	u8 := &btf.Int{Name: "unsigned char", Size: 1}
+	state := &btf.Enum{Name: "sized_state", Size: 8, Values: []btf.EnumValue{{Name: "SIZED_IDLE", Value: 0}, {Name: "SIZED_BUSY", Value: 1 << 40}}}
+	return &btf.Struct{Name: "sized", Size: ksizedSize, Members: []btf.Member{
+		member("ptr", &btf.Pointer{Target: &btf.Void{}}, ksizedPtr),
+		member("a", tU64, ksizedA),
+		member("b", tU32, ksizedB),
+		member("c", u8, ksizedC),
+		member("e", tInt, ksizedE),
+		member("d", s64, ksizedD),
+		member("f", tInt, ksizedF),
+		member("st", state, ksizedSt),
+		member("arr", &btf.Array{Index: tU32, Type: tU64, Nelems: 4}, ksizedArr),
+		member("wide", tU32, ksizedWide),
+		member("mid", u8, ksizedMid),
+	}}
 }
 
 var testKernelBTF = func() *btf.Spec {

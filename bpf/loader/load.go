@@ -199,6 +199,7 @@ type loadState struct {
 	ksyms        []ksymResolution
 	core         []CORERelo
 	poisoned     map[poisonKey]int
+	coreCands    map[string][]btf.Type // kernel BTF types by essential name (CO-RE candidates)
 	mapIndex     map[*mapDef]int
 	arenaDataOff uint64
 	progByName   map[string]*Program
@@ -733,7 +734,11 @@ func (ld *loadState) poisonHelper(k int) vm.Helper {
 	msg := "poisoned CO-RE relocation"
 	if k >= 0 && k < len(ld.core) {
 		r := ld.core[k]
-		msg = fmt.Sprintf("poisoned CO-RE relocation #%d: %s %s (no match in the kernel BTF)", r.Index, r.Kind, r.Spec)
+		why := "no match in the kernel BTF"
+		if r.PoisonReason != "" {
+			why = r.PoisonReason
+		}
+		msg = fmt.Sprintf("poisoned CO-RE relocation #%d: %s %s (%s)", r.Index, r.Kind, r.Spec, why)
 	}
 	return func(*vm.Exec, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
 		return 0, errors.New(msg)
