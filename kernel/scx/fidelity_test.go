@@ -222,3 +222,54 @@ func TestTaskCgroupArgTask(t *testing.T) {
 		})
 	}
 }
+
+// The idle kfuncs check the idle-tracking mode as the kernel does, with its
+// words and return values: the global pickers refuse per-node tracking, the
+// _node variants need it (validate_node()), NUMA_NO_NODE is -ENOENT and an
+// invalid node -EINVAL.
+func TestIdleKfuncModeChecks(t *testing.T) {
+	all := mask(4, 0, 1, 2, 3)
+	cases := []struct {
+		name    string
+		perNode bool
+		call    func(x *scx.Ext) int32
+		ret     int32
+		msg     string
+	}{
+		{"pick_any_cpu_node without per-node", false, func(x *scx.Ext) int32 { return x.PickAnyCPUNode(all, 0, 0) },
+			-95, "per-node idle tracking is disabled"},
+		{"pick_idle_cpu_node without per-node", false, func(x *scx.Ext) int32 { return x.PickIdleCPUNode(all, 0, 0) },
+			-95, "per-node idle tracking is disabled"},
+		{"pick_idle_cpu with per-node", true, func(x *scx.Ext) int32 { return x.PickIdleCPU(all, 0) },
+			-16, "per-node idle tracking is enabled"},
+		{"pick_any_cpu with per-node", true, func(x *scx.Ext) int32 { return x.PickAnyCPU(all, 0) },
+			-16, "per-node idle tracking is enabled"},
+		{"pick_idle_cpu_node invalid node", true, func(x *scx.Ext) int32 { return x.PickIdleCPUNode(all, 5, 0) },
+			-22, "invalid node 5"},
+		{"pick_any_cpu_node invalid node", true, func(x *scx.Ext) int32 { return x.PickAnyCPUNode(all, 7, 0) },
+			-22, "invalid node 7"},
+		{"pick_any_cpu_node NUMA_NO_NODE", true, func(x *scx.Ext) int32 { return x.PickAnyCPUNode(all, -1, 0) },
+			-2, ""},
+		{"pick_idle_cpu_node in node", true, func(x *scx.Ext) int32 { return x.PickIdleCPUNode(mask(4, 3), 1, scx.PickIdleInNode) },
+			3, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, "2x1x2x1", topo.Linear)
+			x := e.x
+			var flags uint64
+			if c.perNode {
+				flags = scx.OpsBuiltinIdlePerNode
+			}
+			sch := e.register(&scx.Ops{Name: "idle", Flags: flags})
+			e.d.Run(1_000_000)
+			if got := c.call(x); got != c.ret {
+				t.Fatalf("returned %d, want %d", got, c.ret)
+			}
+			e.d.Drain()
+			if got := sch.ExitInfo().Msg; got != c.msg {
+				t.Fatalf("exit %q, want %q", got, c.msg)
+			}
+		})
+	}
+}

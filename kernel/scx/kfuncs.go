@@ -821,33 +821,41 @@ func (x *Ext) CPUNode(cpu int32) int32 {
 	return int32(x.cpuNode(int(cpu)))
 }
 
-func (x *Ext) idleMaskCheck(sch *Sched, id kfID, node int32, perNodeCall bool) bool {
-	if sch == nil || !x.kfAllowed(sch, id) || !x.builtinIdle(sch) {
-		return false
-	}
-	if perNodeCall && !x.idle.perNode {
+// validateNode mirrors validate_node(): node, or a negative errno (with a
+// scheduler error, except -ENOENT for NUMA_NO_NODE).
+func (x *Ext) validateNode(sch *Sched, node int32) int32 {
+	if !x.idle.perNode {
 		x.scxError(sch, "per-node idle tracking is disabled")
-		return false
+		return -int32(syscall.EOPNOTSUPP)
 	}
-	if !perNodeCall && x.idle.perNode {
-		x.scxError(sch, "SCX_OPS_BUILTIN_IDLE_PER_NODE enabled")
-		return false
+	if node == -1 {
+		return -int32(syscall.ENOENT)
 	}
-	if perNodeCall && node == -1 {
-		// validate_node(): NUMA_NO_NODE is -ENOENT, not an error.
-		return false
-	}
-	if perNodeCall && (node < 0 || int(node) >= len(x.idle.node)) {
+	if node < 0 || int(node) >= len(x.idle.node) {
 		x.scxError(sch, "invalid node %d", node)
+		return -int32(syscall.EINVAL)
+	}
+	return node
+}
+
+// globalIdleCheck is the common head of the kfuncs that work on the global
+// idle masks: they refuse per-node tracking (with the kfunc's own words)
+// and need built-in idle tracking.
+func (x *Ext) globalIdleCheck(sch *Sched, id kfID, perNodeMsg string) bool {
+	if sch == nil || !x.kfAllowed(sch, id) {
 		return false
 	}
-	return true
+	if x.idle.perNode {
+		x.scxError(sch, "%s", perNodeMsg)
+		return false
+	}
+	return x.builtinIdle(sch)
 }
 
 // GetIdleCPUMask is scx_bpf_get_idle_cpumask() (a copy; empty on error).
 func (x *Ext) GetIdleCPUMask() topo.CPUMask {
 	m := topo.NewCPUMask(x.core.NrCPUIDs())
-	if x.idleMaskCheck(x.sched(), kfGetIdleCPUMask, 0, false) {
+	if x.globalIdleCheck(x.sched(), kfGetIdleCPUMask, "SCX_OPS_BUILTIN_IDLE_PER_NODE enabled") {
 		copy(m, x.idle.cpu)
 	}
 	return m
@@ -856,7 +864,7 @@ func (x *Ext) GetIdleCPUMask() topo.CPUMask {
 // GetIdleSMTMask is scx_bpf_get_idle_smtmask().
 func (x *Ext) GetIdleSMTMask() topo.CPUMask {
 	m := topo.NewCPUMask(x.core.NrCPUIDs())
-	if x.idleMaskCheck(x.sched(), kfGetIdleSMTMask, 0, false) {
+	if x.globalIdleCheck(x.sched(), kfGetIdleSMTMask, "SCX_OPS_BUILTIN_IDLE_PER_NODE enabled") {
 		if x.idle.smtActive {
 			copy(m, x.idle.smt)
 		} else {
@@ -866,11 +874,21 @@ func (x *Ext) GetIdleSMTMask() topo.CPUMask {
 	return m
 }
 
+// nodeIdleCheck is the common head of the _node idle kfuncs: the node
+// validate_node() accepts, or a negative errno.
+func (x *Ext) nodeIdleCheck(id kfID, node int32) int32 {
+	sch := x.sched()
+	if sch == nil || !x.kfAllowed(sch, id) {
+		return -int32(syscall.ENODEV)
+	}
+	return x.validateNode(sch, node)
+}
+
 // GetIdleCPUMaskNode is scx_bpf_get_idle_cpumask_node().
 func (x *Ext) GetIdleCPUMaskNode(node int32) topo.CPUMask {
 	m := topo.NewCPUMask(x.core.NrCPUIDs())
-	if x.idleMaskCheck(x.sched(), kfGetIdleCPUMaskNode, node, true) {
-		andInto(m, x.idle.cpu, x.idle.node[node])
+	if n := x.nodeIdleCheck(kfGetIdleCPUMaskNode, node); n >= 0 {
+		andInto(m, x.idle.cpu, x.idle.node[n])
 	}
 	return m
 }
@@ -878,12 +896,12 @@ func (x *Ext) GetIdleCPUMaskNode(node int32) topo.CPUMask {
 // GetIdleSMTMaskNode is scx_bpf_get_idle_smtmask_node().
 func (x *Ext) GetIdleSMTMaskNode(node int32) topo.CPUMask {
 	m := topo.NewCPUMask(x.core.NrCPUIDs())
-	if x.idleMaskCheck(x.sched(), kfGetIdleSMTMaskNode, node, true) {
+	if n := x.nodeIdleCheck(kfGetIdleSMTMaskNode, node); n >= 0 {
 		src := x.idle.smt
 		if !x.idle.smtActive {
 			src = x.idle.cpu
 		}
-		andInto(m, src, x.idle.node[node])
+		andInto(m, src, x.idle.node[n])
 	}
 	return m
 }
@@ -903,25 +921,20 @@ func (x *Ext) TestAndClearCPUIdle(cpu int32) bool {
 // PickIdleCPU is scx_bpf_pick_idle_cpu(): claim an idle CPU in
 // cpusAllowed (SCX_PICK_IDLE_CORE: a whole idle core), -EBUSY if none.
 func (x *Ext) PickIdleCPU(cpusAllowed topo.CPUMask, flags uint64) int32 {
-	if !x.idleMaskCheck(x.sched(), kfPickIdleCPU, 0, false) {
+	if !x.globalIdleCheck(x.sched(), kfPickIdleCPU, "per-node idle tracking is enabled") {
 		return -int32(syscall.EBUSY)
 	}
 	return int32(x.idle.pickIdle(cpusAllowed, flags))
 }
 
-// PickIdleCPUNode is scx_bpf_pick_idle_cpu_node().
+// PickIdleCPUNode is scx_bpf_pick_idle_cpu_node(): PickIdleCPU starting in
+// node, then the other nodes unless SCX_PICK_IDLE_IN_NODE.
 func (x *Ext) PickIdleCPUNode(cpusAllowed topo.CPUMask, node int32, flags uint64) int32 {
-	if !x.idleMaskCheck(x.sched(), kfPickIdleCPUNode, node, true) {
-		if node == -1 {
-			return -int32(syscall.ENOENT)
-		}
-		return -int32(syscall.EBUSY)
+	n := x.nodeIdleCheck(kfPickIdleCPUNode, node)
+	if n < 0 {
+		return n
 	}
-	m := andInto(topo.NewCPUMask(x.core.NrCPUIDs()), cpusAllowed, x.idle.node[node])
-	if c := x.idle.pickIdle(m, flags); c >= 0 || flags&PickIdleInNode != 0 {
-		return int32(c)
-	}
-	return int32(x.idle.pickIdle(cpusAllowed, flags))
+	return int32(x.idle.pickIdleNode(cpusAllowed, int(n), flags))
 }
 
 // PickAnyCPU is scx_bpf_pick_any_cpu(): an idle CPU if there is one, else
@@ -929,6 +942,10 @@ func (x *Ext) PickIdleCPUNode(cpusAllowed topo.CPUMask, node int32, flags uint64
 func (x *Ext) PickAnyCPU(cpusAllowed topo.CPUMask, flags uint64) int32 {
 	sch := x.sched()
 	if sch == nil || !x.kfAllowed(sch, kfPickAnyCPU) {
+		return -int32(syscall.EBUSY)
+	}
+	if x.idle.perNode {
+		x.scxError(sch, "per-node idle tracking is enabled")
 		return -int32(syscall.EBUSY)
 	}
 	if x.idle.builtin {
@@ -942,29 +959,25 @@ func (x *Ext) PickAnyCPU(cpusAllowed topo.CPUMask, flags uint64) int32 {
 	return -int32(syscall.EBUSY)
 }
 
-// PickAnyCPUNode is scx_bpf_pick_any_cpu_node().
+// PickAnyCPUNode is scx_bpf_pick_any_cpu_node(): an idle CPU searched from
+// node if there is one, else any CPU of cpusAllowed (of node's with
+// SCX_PICK_IDLE_IN_NODE), -EBUSY if there is none.
 func (x *Ext) PickAnyCPUNode(cpusAllowed topo.CPUMask, node int32, flags uint64) int32 {
-	sch := x.sched()
-	if sch == nil || !x.kfAllowed(sch, kfPickAnyCPUNode) {
-		return -int32(syscall.EBUSY)
+	n := x.nodeIdleCheck(kfPickAnyCPUNode, node)
+	if n < 0 {
+		return n
 	}
-	if node < 0 || int(node) >= len(x.idle.node) {
-		x.scxError(sch, "invalid node %d", node)
-		return -int32(syscall.EBUSY)
-	}
-	m := andInto(topo.NewCPUMask(x.core.NrCPUIDs()), cpusAllowed, x.idle.node[node])
-	if x.idle.builtin {
-		if c := x.idle.pickIdle(m, flags); c >= 0 {
-			return int32(c)
-		}
-	}
-	if c := x.idle.anyAndDistribute(m, x.m.PossibleMask()); c >= 0 {
+	if c := x.idle.pickIdleNode(cpusAllowed, int(n), flags); c >= 0 {
 		return int32(c)
 	}
-	if flags&PickIdleInNode == 0 {
-		if c := x.idle.anyAndDistribute(cpusAllowed, x.m.PossibleMask()); c >= 0 {
-			return int32(c)
-		}
+	var c int
+	if flags&PickIdleInNode != 0 {
+		c = x.idle.anyAndDistribute(x.idle.node[n], cpusAllowed)
+	} else {
+		c = x.idle.anyAndDistribute(cpusAllowed, x.m.PossibleMask())
+	}
+	if c >= 0 {
+		return int32(c)
 	}
 	return -int32(syscall.EBUSY)
 }
