@@ -156,9 +156,11 @@ func parseCORERecords(btfRaw, extRaw []byte) ([]rawCORERelo, error) {
 
 // applyCORE resolves every CO-RE relocation against the target kernel BTF
 // (btf.CORERelocate, derived from libbpf's relo_core.c) and patches the
-// section instructions in ld.sec. Unresolvable relocations are poisoned as
-// libbpf's bpf_core_poison_insn() does: the instruction (both halves of an
-// ld_imm64) becomes `call 0xbad2310`.
+// section instructions in ld.sec; a field-offset relocation on a load or
+// store also gets libbpf's access size adjustment (adjustMemSize).
+// Unresolvable relocations are poisoned as libbpf's bpf_core_poison_insn()
+// does: the instruction (both halves of an ld_imm64) becomes
+// `call 0xbad2310`.
 func (ld *loadState) applyCORE() error {
 	s := ld.spec
 	if s.ext == nil || len(s.ext.CORERelos) == 0 {

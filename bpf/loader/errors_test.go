@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"errors"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/scxsim/scxsim/bpf/maps"
+	"github.com/scxsim/scxsim/bpf/vm"
 )
 
 func TestTwoArenasRejected(t *testing.T) {
@@ -121,7 +126,7 @@ func TestGlobalOverrideErrors(t *testing.T) {
 }
 
 func FuzzLoad(f *testing.F) {
-	for _, name := range []string{"basic.bpf.o", "core.bpf.o", "two_arenas.bpf.o", "coresize.bpf.o", "coresize_narrow.bpf.o"} {
+	for _, name := range []string{"basic.bpf.o", "core.bpf.o", "two_arenas.bpf.o", "coresize.bpf.o", "coresize_narrow.bpf.o", "progarray.bpf.o"} {
 		f.Add(readObj(f, name))
 	}
 	f.Add([]byte("\x7fELF"))
@@ -133,4 +138,31 @@ func FuzzLoad(f *testing.F) {
 			obj.Close()
 		}
 	})
+}
+
+// TestProgArrayRejected loads an object with a prog-array map and a tail
+// call: it opens (the map and its initial slot parse as libbpf parses
+// them) but the load stops at the map, releasing the maps created before it.
+func TestProgArrayRejected(t *testing.T) {
+	raw := readObj(t, "progarray.bpf.o")
+	s, err := Open(raw, (&testKernel{}).options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(s.Programs(), ","); got != "tail_target,tail_caller" {
+		t.Errorf("programs = %s", got)
+	}
+	opts := (&testKernel{}).options()
+	opts.Memory = vm.NewMemory()
+	obj, err := Load(raw, opts)
+	if err == nil {
+		obj.Close()
+		t.Fatal("load succeeded")
+	}
+	if !errors.Is(err, syscall.EINVAL) || err.Error() != "map 'jump_table': failed to create: BPF_MAP_TYPE_PROG_ARRAY is not supported: scxsim runs no tail calls (bpf_tail_call): invalid argument" {
+		t.Errorf("err = %v", err)
+	}
+	if live := maps.RegistryOf(opts.Memory).Maps(); len(live) != 0 {
+		t.Errorf("%d maps left alive after the failed load", len(live))
+	}
 }

@@ -3,8 +3,12 @@
 // their subprograms, bpf-to-bpf calls and callbacks, BTF-defined maps, global
 // data (.data, .bss, .rodata and their .NAME variants, arena globals),
 // externs (.kconfig values, __ksym kfuncs and kernel variables with the
-// ___flavor rule), CO-RE relocations against the target kernel's BTF and
-// struct_ops maps.
+// ___flavor rule), CO-RE relocations against the target kernel's BTF (with
+// libbpf's load/store size adjustment) and struct_ops maps.
+//
+// Not supported: BPF_MAP_TYPE_PROG_ARRAY maps fail the load (scxsim runs no
+// tail calls; see checkMapType), and so do legacy SEC("maps") definitions,
+// as in libbpf v1.0+.
 //
 // It never imports the kernel layer: the target kernel's BTF, helper and
 // kfunc tables, kernel variable addresses and Kconfig come in Options.
@@ -333,6 +337,9 @@ func (ld *loadState) createMaps() error {
 	}
 	var total uint64
 	for _, d := range s.maps {
+		if err := checkMapType(d); err != nil {
+			return err
+		}
 		need := mapFootprint(d, ncpu)
 		if need > limit || total+need > limit {
 			return fmt.Errorf("map '%s': failed to create: %w (needs %d bytes, %d allowed)", d.name, syscall.ENOMEM, need, limit-min(total, limit))
@@ -384,6 +391,21 @@ func (ld *loadState) createMaps() error {
 	return ld.fillInitSlots()
 }
 
+// checkMapType refuses the map types scxsim does not create although the
+// kernel does. BPF_MAP_TYPE_PROG_ARRAY is one: its only use is
+// bpf_tail_call(), and scxsim runs no tail calls (none of the production
+// sched_ext schedulers surveyed declares a prog array). Its values are
+// program fds (a program reference per slot), which a plain array could not
+// stand for, so the load stops here rather than later at a tail call.
+func checkMapType(d *mapDef) error {
+	for m := d; m != nil; m = m.inner {
+		if m.typ == mapTypeProgArray {
+			return fmt.Errorf("map '%s': failed to create: BPF_MAP_TYPE_PROG_ARRAY is not supported: scxsim runs no tail calls (bpf_tail_call): %w", d.name, syscall.EINVAL)
+		}
+	}
+	return nil
+}
+
 // fillData writes a global data map's initial image (and the SCX enum
 // values published into it).
 func (ld *loadState) fillData(d *mapDef, m *Map, data []byte) error {
@@ -431,7 +453,7 @@ func (ld *loadState) fillInitSlots() error {
 				continue
 			}
 			if d.inner == nil {
-				return fmt.Errorf("map '%s': prog-array initial values are not supported", d.name)
+				return fmt.Errorf("map '%s': slot [%d]: only map-in-map initial values are supported", d.name, i)
 			}
 			inner := ld.obj.mapBy[name]
 			if inner == nil || inner.Map == nil {
