@@ -585,19 +585,26 @@ func (c *Core) Yield(p *Task) error {
 }
 
 // YieldTo mirrors yield_to(): running task p yields to target, which must
-// be queued; true if the class accepted.
+// be queued and not running; true if the class accepted, ESRCH when both
+// CPUs have nothing else to run.
 func (c *Core) YieldTo(p, target *Task) (bool, error) {
 	rq, err := c.currentOf(p)
 	if err != nil {
 		return false, err
 	}
-	if !target.onRQ || target.class != p.class {
+	if target == nil || target.state == Dead || target.cpu < 0 || target.cpu >= len(c.rqs) {
+		return false, syscall.ESRCH
+	}
+	trq := c.rqs[target.cpu]
+	if rq.NrRunning == 1 && trq.NrRunning == 1 {
+		return false, syscall.ESRCH
+	}
+	if target.class != p.class || trq.curr == target || !target.onRQ {
 		return false, nil
 	}
 	rq.UpdateClock()
 	ok := p.class.YieldTo(rq, target)
 	if ok {
-		trq := c.rqs[target.cpu]
 		if trq != rq {
 			c.ReschedCurr(trq)
 		}

@@ -273,3 +273,36 @@ func TestIdleKfuncModeChecks(t *testing.T) {
 		})
 	}
 }
+
+// yield_to() only offers a queued task that is not running to the class:
+// ops.yield() is not called for a target running on another CPU.
+func TestYieldToRunningTarget(t *testing.T) {
+	e := newEnv(t, "1x1x2x1", topo.Linear)
+	x := e.x
+	var yields []string
+	e.register(&scx.Ops{Name: "yt",
+		Enqueue: func(p *sched.Task, f uint64) { x.DsqInsert(p, scx.DSQGlobal, scx.SliceInf, 0) },
+		Yield: func(from, to *sched.Task) bool {
+			if to != nil {
+				yields = append(yields, from.Comm+"->"+to.Comm)
+			}
+			return true
+		},
+	})
+	a := e.spawn("a", schedtest.Behavior{}, sched.TaskSpec{CPUs: mask(2, 0)})
+	b := e.spawn("b", schedtest.Behavior{}, sched.TaskSpec{CPUs: mask(2, 1)})
+	c := e.spawn("c", schedtest.Behavior{}, sched.TaskSpec{CPUs: mask(2, 0)})
+	e.d.Run(5_000_000)
+	if e.c.RQ(0).Curr() != a || e.c.RQ(1).Curr() != b {
+		t.Fatalf("cpu0 runs %s, cpu1 runs %s", e.c.RQ(0).Curr(), e.c.RQ(1).Curr())
+	}
+	if ok, err := e.c.YieldTo(a, b); ok || err != nil {
+		t.Fatalf("yield_to a running task: %v %v", ok, err)
+	}
+	if ok, err := e.c.YieldTo(a, c); !ok || err != nil {
+		t.Fatalf("yield_to a queued task: %v %v", ok, err)
+	}
+	if want := []string{"a->c"}; fmt.Sprint(yields) != fmt.Sprint(want) {
+		t.Fatalf("ops.yield calls %v, want %v", yields, want)
+	}
+}
