@@ -2,6 +2,7 @@ package scx_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/scxsim/scxsim/kernel/sched"
@@ -304,5 +305,39 @@ func TestYieldToRunningTarget(t *testing.T) {
 	}
 	if want := []string{"a->c"}; fmt.Sprint(yields) != fmt.Sprint(want) {
 		t.Fatalf("ops.yield calls %v, want %v", yields, want)
+	}
+}
+
+// With SCX_OPS_ENQ_LAST the last task is handed to ops.enqueue() from
+// put_prev_task_scx(), while the CPU is already switching to idle: an insert
+// into the local DSQ there does not reschedule the CPU (rq->next_class is
+// still ext), so a scheduler that does not kick stalls the task until the
+// watchdog fires, as in the kernel.
+func TestEnqLastNeedsKick(t *testing.T) {
+	for _, kick := range []bool{false, true} {
+		t.Run(fmt.Sprintf("kick=%v", kick), func(t *testing.T) {
+			e := newEnv(t, "1x1x1x1", topo.Linear)
+			x := e.x
+			sch := e.register(&scx.Ops{Name: "last", Flags: scx.OpsEnqLast, TimeoutMS: 100,
+				Enqueue: func(p *sched.Task, f uint64) {
+					x.DsqInsert(p, scx.DSQLocal, 1_000_000, 0)
+					if f&scx.EnqLast != 0 && kick {
+						x.KickCPU(x.ThisCPU(), 0)
+					}
+				},
+			})
+			p := e.spawn("lone", schedtest.Behavior{}, sched.TaskSpec{})
+			e.d.Run(300_000_000)
+			ei := sch.ExitInfo()
+			if kick {
+				if sch.ExitKind() != scx.ExitNone || e.d.Runtime(p) < 250_000_000 {
+					t.Fatalf("exit %q, ran %d", ei.Msg, e.d.Runtime(p))
+				}
+				return
+			}
+			if ei.Kind != scx.ExitErrorStall || !strings.HasPrefix(ei.Msg, "lone[") {
+				t.Fatalf("exit %+v, want a stall of the un-kicked last task", ei)
+			}
+		})
 	}
 }
