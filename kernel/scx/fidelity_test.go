@@ -341,3 +341,21 @@ func TestEnqLastNeedsKick(t *testing.T) {
 		})
 	}
 }
+
+// ExitInfo.Report() prints what UEI_REPORT() prints: a blank line before
+// the DEBUG DUMP banner, the dump between rules, then the EXIT line.
+func TestReportFormat(t *testing.T) {
+	cases := []struct {
+		ei   scx.ExitInfo
+		want string
+	}{
+		{scx.ExitInfo{Reason: "unregistered from user space"}, "EXIT: unregistered from user space\n"},
+		{scx.ExitInfo{Reason: "runtime error", Msg: "boom", Dump: "d1\nd2"},
+			"\nDEBUG DUMP\n" + strings.Repeat("=", 80) + "\n\nd1\nd2\n" + strings.Repeat("=", 80) + "\n\nEXIT: runtime error (boom)\n"},
+	}
+	for _, c := range cases {
+		if got := c.ei.Report(); got != c.want {
+			t.Errorf("Report() = %q, want %q", got, c.want)
+		}
+	}
+}

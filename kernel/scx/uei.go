@@ -7,7 +7,7 @@ import "strings"
 func (ei ExitInfo) Report() string {
 	var b strings.Builder
 	if ei.Dump != "" {
-		b.WriteString("DEBUG DUMP\n")
+		b.WriteString("\nDEBUG DUMP\n")
 		b.WriteString("================================================================================\n\n")
 		b.WriteString(ei.Dump)
 		b.WriteString("\n================================================================================\n\n")
