@@ -137,6 +137,11 @@ func (x *Ext) CidTable() *topo.CidTable { return x.cids }
 // HotplugSeq returns scx_hotplug_seq.
 func (x *Ext) HotplugSeq() uint64 { return x.hotplugSeq }
 
+// OnlineCgroups lists the cgroups below the root that came online through
+// the core (scx_tg_online()) and are not offline yet, in the order they
+// came online.
+func (x *Ext) OnlineCgroups() []*Cgroup { return append([]*Cgroup(nil), x.knownCgroups...) }
+
 func (x *Ext) logf(format string, args ...any) {
 	line := fmt.Sprintf(format, args...)
 	x.log = append(x.log, line)

@@ -188,3 +188,105 @@ func TestAttachError(t *testing.T) {
 		t.Errorf("uei.msg %q, kernel's %q", got, info.Msg)
 	}
 }
+
+// TestAttachWalkCgroups walks the attached kernel's cgroup hierarchy with
+// bpf_for_each(css, ...): cgroups created through the core (one holding a
+// task, the others empty) in pre-order, post-order and up the ancestors,
+// the walk reading pos->cgroup and each cgroup's self.id. A cgroup removed
+// from the core drops out of the walk.
+func TestAttachWalkCgroups(t *testing.T) {
+	m, err := topo.Spec{Nodes: 1, LLCs: 1, Cores: 2, Threads: 1}.Machine(topo.Linear)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := schedtest.New(m, sched.Options{})
+	x := scx.New(d.Core)
+	o, err := bpfsched.Load(readObject(t), bpfsched.Config{Machine: m, Globals: []string{"nr_cpu_ids=2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	s, err := o.Attach(x)
+	if err != nil {
+		t.Fatalf("attach: %v", err)
+	}
+	d.Drain()
+	newCg := func(parent *sched.Cgroup, name string) *sched.Cgroup {
+		cg, err := d.Core.NewCgroup(parent, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cg
+	}
+	root := d.Core.RootCgroup()
+	a := newCg(nil, "a")
+	b := newCg(nil, "b")
+	a1 := newCg(a, "a1")
+	a2 := newCg(a, "a2")
+	gone := newCg(b, "gone")
+	if _, err := d.Spawn(sched.TaskSpec{Comm: "inner", Cgroup: a2}, schedtest.Behavior{Run: 1_000_000, Sleep: 1_000_000}); err != nil {
+		t.Fatal(err)
+	}
+	d.Run(10_000_000)
+	if err := d.Core.RemoveCgroup(gone); err != nil {
+		t.Fatal(err)
+	}
+
+	prog := o.Obj.Program("walk_cgroups")
+	if prog == nil {
+		t.Fatal("no program walk_cgroups")
+	}
+	mem := o.Env.Memory()
+	idOff := uint64(offsetOf(t, "cgroup", "self.id"))
+	ids := func(cgs ...*sched.Cgroup) []uint64 {
+		var out []uint64
+		for _, cg := range cgs {
+			out = append(out, cg.ID)
+		}
+		return out
+	}
+	tests := []struct {
+		root  *sched.Cgroup
+		order uint64
+		want  []uint64
+	}{
+		{root, 2, ids(root, a, a1, a2, b)}, // BPF_CGROUP_ITER_DESCENDANTS_PRE
+		{root, 3, ids(a1, a2, a, b, root)}, // BPF_CGROUP_ITER_DESCENDANTS_POST
+		{a2, 4, ids(a2, a, root)},          // BPF_CGROUP_ITER_ANCESTORS_UP
+		{a, 2, ids(a, a1, a2)},
+		{a1, 3, ids(a1)},
+		{b, 2, ids(b)},
+		{root, 0, nil}, // BPF_CGROUP_ITER_ORDER_UNSPEC: -EINVAL, empty
+	}
+	for _, tc := range tests {
+		if err := o.Obj.WriteGlobal("walk_root_id", tc.root.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Obj.WriteGlobal("walk_order", tc.order); err != nil {
+			t.Fatal(err)
+		}
+		ret, err := o.Kernel().Exec(0).Run(prog.VM, 0)
+		if err != nil {
+			t.Fatalf("walk_cgroups from %s, order %d: %v", tc.root.Path, tc.order, err)
+		}
+		if int32(ret) != 0 {
+			t.Fatalf("walk_cgroups from %s: %d", tc.root.Path, int32(ret))
+		}
+		ev := &env{t: t, obj: o.Obj}
+		var got []uint64
+		for i := range min(int(ev.u64("nr_walked")), 16) {
+			addr := uint64(ev.s64At("walked", i))
+			b, err := mem.Slice(addr+idOff, 4, false)
+			if err != nil {
+				t.Fatalf("walked[%d] = %#x is not a cgroup: %v", i, addr, err)
+			}
+			got = append(got, uint64(le.Uint32(b)))
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("from %s, order %d: cgroup ids %v, want %v", tc.root.Path, tc.order, got, tc.want)
+		}
+	}
+	if s.Exited() {
+		t.Fatalf("scheduler exited: %+v", s.ExitInfo())
+	}
+}

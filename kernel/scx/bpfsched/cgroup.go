@@ -1,8 +1,11 @@
 package bpfsched
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
+	"github.com/scxsim/scxsim/bpf/helpers"
 	"github.com/scxsim/scxsim/bpf/vm"
 	"github.com/scxsim/scxsim/kernel/ktypes"
 	"github.com/scxsim/scxsim/kernel/sched"
@@ -90,26 +93,77 @@ func (k *Kernel) cgroupAddr(cg *sched.Cgroup) uint64 {
 	return k.cgroupOf(cg).addr
 }
 
-// findCgroup looks a cgroup up by id among the cgroups the core knows:
-// the root, the tasks' cgroups and their ancestors (cgroup_get_from_id()).
-func (k *Kernel) findCgroup(id uint64) *sched.Cgroup {
-	for cg, m := range k.cgroups {
-		if cg.ID == id {
-			return m.cg
-		}
-	}
+// onlineCgroups lists the cgroups the core knows, sorted by id (ids are
+// handed out in creation order): the root, the cgroups that came online
+// through the core and not offline since, the tasks' cgroups and their
+// ancestors.
+func (k *Kernel) onlineCgroups() []*sched.Cgroup {
 	if k.core == nil {
 		return nil
 	}
-	if root := k.core.RootCgroup(); root != nil && root.ID == id {
-		return root
+	seen := map[*sched.Cgroup]bool{}
+	var out []*sched.Cgroup
+	add := func(cg *sched.Cgroup) {
+		for ; cg != nil && !seen[cg]; cg = cg.Parent {
+			seen[cg] = true
+			out = append(out, cg)
+		}
+	}
+	add(k.core.RootCgroup())
+	if k.x != nil {
+		for _, cg := range k.x.OnlineCgroups() {
+			add(cg)
+		}
 	}
 	for _, p := range k.core.Tasks() {
-		for cg := p.Cgroup(); cg != nil; cg = cg.Parent {
-			if cg.ID == id {
-				return cg
-			}
+		add(p.Cgroup())
+	}
+	slices.SortFunc(out, func(a, b *sched.Cgroup) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// findCgroup looks a cgroup up by id among the cgroups the core knows
+// (cgroup_get_from_id()).
+func (k *Kernel) findCgroup(id uint64) *sched.Cgroup {
+	for cg := range k.cgroups {
+		if cg.ID == id {
+			return cg
+		}
+	}
+	for _, cg := range k.onlineCgroups() {
+		if cg.ID == id {
+			return cg
 		}
 	}
 	return nil
+}
+
+var _ helpers.CgroupWalker = (*Kernel)(nil)
+
+// CgroupParent implements helpers.CgroupWalker: the struct cgroup of the
+// parent of the cgroup at addr (a cgroup's css is its first member, so css
+// and cgroup addresses are one), 0 for the root or a non-cgroup.
+func (k *Kernel) CgroupParent(addr uint64) uint64 {
+	m, ok := k.cgroupAt(addr)
+	if !ok {
+		return 0
+	}
+	return k.cgroupAddr(m.cg.Parent)
+}
+
+// CgroupChildren implements helpers.CgroupWalker: the online children of
+// the cgroup at addr in creation order, as the css children list keeps
+// them.
+func (k *Kernel) CgroupChildren(addr uint64) []uint64 {
+	m, ok := k.cgroupAt(addr)
+	if !ok {
+		return nil
+	}
+	var out []uint64
+	for _, cg := range k.onlineCgroups() {
+		if cg.Parent == m.cg {
+			out = append(out, k.cgroupAddr(cg))
+		}
+	}
+	return out
 }
