@@ -356,73 +356,105 @@ func (ld *loadState) coreCandidates(local btf.Type) []btf.Type {
 	return out
 }
 
+// memszKey identifies a field access and the offset its fixup chose: the
+// size decision is the same for every relocation sharing them.
+type memszKey struct {
+	typeID btf.TypeID
+	access string
+	off    int16
+}
+
+// memszDecision is how a field access's size compares between the object
+// and the kernel.
+type memszDecision struct {
+	found         bool // a kernel candidate matched at the fixup's offset
+	origSz, newSz uint32
+	poisonReason  string // resizing would change the value
+	err           error  // the access string does not parse
+}
+
 // adjustMemSize finishes a resolved field-offset relocation cr on the
 // load or store insns[cr.Insn] (its offset already patched): when the
 // field's size differs in the kernel, the access is resized, or poisoned if
 // resizing would change the value read or written. Mirrors the LDX/ST/STX
 // case of libbpf's bpf_core_patch_insn().
 func (ld *loadState) adjustMemSize(cr *CORERelo, insns []vm.Insn, progInsn int) error {
-	s := ld.spec
-	if s.opts.KernelBTF == nil {
+	if ld.spec.opts.KernelBTF == nil {
 		return nil
 	}
-	root, err := s.btf.TypeByID(cr.TypeID)
-	if err != nil {
-		return fmt.Errorf("prog '%s': relo #%d: %w", cr.Func, cr.Index, err)
-	}
-	raw, err := parseAccessString(cr.Access)
-	if err == nil {
-		var local *coreFieldSpec
-		if local, err = parseCOREFieldSpec(root, raw); err == nil {
-			return ld.resizeAccess(cr, insns, progInsn, root, local)
+	in := &insns[cr.Insn]
+	key := memszKey{cr.TypeID, cr.Access, in.Off}
+	dec, ok := ld.memsz[key]
+	if !ok {
+		dec = ld.decideMemSize(cr.TypeID, cr.Access, in.Off)
+		if ld.memsz == nil {
+			ld.memsz = map[memszKey]memszDecision{}
 		}
+		ld.memsz[key] = dec
 	}
-	return fmt.Errorf("prog '%s': relo #%d: parsing [%d] %s + %s failed: %w", cr.Func, cr.Index, cr.TypeID, typeString(root), cr.Access, err)
+	if dec.err != nil {
+		return fmt.Errorf("prog '%s': relo #%d: %w", cr.Func, cr.Index, dec.err)
+	}
+	if !dec.found {
+		return nil
+	}
+	cr.OrigSize, cr.NewSize = dec.origSz, dec.newSz
+	if dec.origSz == dec.newSz {
+		return nil
+	}
+	if dec.poisonReason != "" {
+		cr.PoisonReason = dec.poisonReason
+		return nil
+	}
+	if got := insnMemBytes(in.Op); got != dec.origSz {
+		return fmt.Errorf("prog '%s': relo #%d: insn #%d (LDX/ST/STX) unexpected mem size: got %d, exp %d: %w", cr.Func, cr.Index, progInsn, got, dec.origSz, syscall.EINVAL)
+	}
+	code, ok := memSizeCode(dec.newSz)
+	if !ok {
+		return fmt.Errorf("prog '%s': relo #%d: insn #%d (LDX/ST/STX) invalid new mem size: %d: %w", cr.Func, cr.Index, progInsn, dec.newSz, syscall.EINVAL)
+	}
+	in.Op = in.Op&^insnSizeMask | code
+	return nil
 }
 
-func (ld *loadState) resizeAccess(cr *CORERelo, insns []vm.Insn, progInsn int, root btf.Type, local *coreFieldSpec) error {
+// decideMemSize compares the size of field access (root, access) in the
+// object with the field the kernel has at byte offset off. The first
+// candidate matching at that offset decides, as libbpf keeps its first
+// matching candidate.
+func (ld *loadState) decideMemSize(id btf.TypeID, access string, off int16) memszDecision {
+	root, err := ld.spec.btf.TypeByID(id)
+	if err != nil {
+		return memszDecision{err: err}
+	}
+	raw, err := parseAccessString(access)
+	var local *coreFieldSpec
+	if err == nil {
+		local, err = parseCOREFieldSpec(root, raw)
+	}
+	if err != nil {
+		return memszDecision{err: fmt.Errorf("parsing [%d] %s + %s failed: %w", id, typeString(root), access, err)}
+	}
 	_, origSz, origT, err := local.memAccess()
 	if err != nil {
-		return nil // a field the btf package already refused
+		return memszDecision{} // a field the btf package already refused
 	}
-	in := &insns[cr.Insn]
-	// The first candidate matching at the offset the fixup chose decides
-	// the target size, as libbpf keeps its first matching candidate.
-	var newSz uint32
-	var newT btf.Type
-	found := false
 	for _, cand := range ld.coreCandidates(root) {
 		targ, ok, err := matchCOREFieldSpec(local, cand)
 		if err != nil || !ok {
 			continue
 		}
-		off, sz, t, err := targ.memAccess()
-		if err == nil && off == uint32(uint16(in.Off)) {
-			newSz, newT, found = sz, t, true
-			break
+		toff, newSz, newT, err := targ.memAccess()
+		if err != nil || toff != uint32(uint16(off)) {
+			continue
 		}
+		dec := memszDecision{found: true, origSz: origSz, newSz: newSz}
+		if origSz != newSz && (origT == nil || newT == nil || !memSizeAdjustable(origT, newT)) {
+			dec.poisonReason = fmt.Sprintf("insn accesses field incorrectly: %s here, %s in the kernel; only pointers and unsigned integers may change size",
+				describeAccess(origSz, origT), describeAccess(newSz, newT))
+		}
+		return dec
 	}
-	if !found {
-		return nil
-	}
-	cr.OrigSize, cr.NewSize = origSz, newSz
-	if origSz == newSz {
-		return nil
-	}
-	if origT == nil || newT == nil || !memSizeAdjustable(origT, newT) {
-		cr.PoisonReason = fmt.Sprintf("insn accesses field incorrectly: %s here, %s in the kernel; only pointers and unsigned integers may change size",
-			describeAccess(origSz, origT), describeAccess(newSz, newT))
-		return nil
-	}
-	if got := insnMemBytes(in.Op); got != origSz {
-		return fmt.Errorf("prog '%s': relo #%d: insn #%d (LDX/ST/STX) unexpected mem size: got %d, exp %d: %w", cr.Func, cr.Index, progInsn, got, origSz, syscall.EINVAL)
-	}
-	code, ok := memSizeCode(newSz)
-	if !ok {
-		return fmt.Errorf("prog '%s': relo #%d: insn #%d (LDX/ST/STX) invalid new mem size: %d: %w", cr.Func, cr.Index, progInsn, newSz, syscall.EINVAL)
-	}
-	in.Op = in.Op&^insnSizeMask | code
-	return nil
+	return memszDecision{}
 }
 
 // describeAccess renders a field's access for a poison reason.

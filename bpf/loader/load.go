@@ -76,8 +76,9 @@ const DefaultMaxMapMemory = 1 << 30
 type ProgContext struct {
 	Name, Section string
 	Sleepable     bool
-	// StructOps is the struct_ops type the program is a member of
-	// ("sched_ext_ops", "sched_ext_ops_cid"), "" if none; Op the member.
+	// StructOps is the kernel struct_ops type the program is a member of
+	// ("sched_ext_ops", "sched_ext_ops_cid", never a ___flavor), "" if
+	// none; Op the member.
 	StructOps, Op string
 }
 
@@ -93,6 +94,10 @@ type Object struct {
 	Memory *vm.Memory
 	// Programs are the entry programs in section order.
 	Programs []*Program
+	// NotLoaded are the struct_ops programs left unloaded because every
+	// struct_ops member naming them is missing from the kernel's struct,
+	// as libbpf disables their autoload.
+	NotLoaded []string
 	// StructOps are the struct_ops maps in declaration order.
 	StructOps []*StructOps
 	// Maps are every map in creation order: BTF maps, global data sections,
@@ -203,7 +208,10 @@ type loadState struct {
 	ksyms        []ksymResolution
 	core         []CORERelo
 	poisoned     map[poisonKey]int
-	coreCands    map[string][]btf.Type // kernel BTF types by essential name (CO-RE candidates)
+	coreCands    map[string][]btf.Type             // kernel BTF types by essential name (CO-RE candidates)
+	memsz        map[memszKey]memszDecision        // size decisions of field accesses (adjustMemSize)
+	missingOps   map[*structOpsDef]map[string]bool // struct_ops members the kernel's struct lacks
+	notLoaded    map[string]bool                   // programs bound only to such members
 	mapIndex     map[*mapDef]int
 	arenaDataOff uint64
 	progByName   map[string]*Program
@@ -273,8 +281,13 @@ func (s *Spec) Load() (obj *Object, err error) {
 	if err := ld.createMaps(); err != nil {
 		return nil, err
 	}
+	ld.adjustStructOpsAutoload()
 	for _, f := range s.funcs {
 		if f.subprog || strings.HasPrefix(f.sec.name, "?") {
+			continue
+		}
+		if ld.notLoaded[f.name] {
+			ld.obj.NotLoaded = append(ld.obj.NotLoaded, f.name)
 			continue
 		}
 		p, err := ld.loadProgram(f)
@@ -678,8 +691,8 @@ func (ld *loadState) progContext(p *Program) ProgContext {
 	pc := ProgContext{Name: p.Name, Section: p.Section, Sleepable: p.Sleepable}
 	for _, d := range ld.spec.structOps {
 		for _, mem := range d.typ.Members {
-			if d.progs[mem.Name] == p.Name {
-				pc.StructOps, pc.Op = d.typ.Name, mem.Name
+			if d.progs[mem.Name] == p.Name && !ld.missingOps[d][mem.Name] {
+				pc.StructOps, pc.Op = essentialName(d.typ.Name), mem.Name
 				return pc
 			}
 		}

@@ -128,9 +128,11 @@ func isFuncPtr(t btf.Type) bool {
 // each function member names and the value of every data member, laid out
 // as the target kernel's type.
 type StructOps struct {
-	Name     string // the variable's name, e.g. "simple_ops"
-	Section  string // ".struct_ops" or ".struct_ops.link"
-	TypeName string // e.g. "sched_ext_ops"
+	Name    string // the variable's name, e.g. "simple_ops"
+	Section string // ".struct_ops" or ".struct_ops.link"
+	// TypeName is the kernel struct the map fills, e.g. "sched_ext_ops":
+	// the variable's type name without a ___flavor suffix.
+	TypeName string
 	Form     Form
 	// Type is the kernel's struct type when the target BTF has it, otherwise
 	// the object's.
@@ -180,18 +182,67 @@ func (so *StructOps) Member(name string) (OpsMember, bool) {
 	return OpsMember{}, false
 }
 
+// adjustStructOpsAutoload finds the struct_ops members whose kernel struct
+// lacks them and the programs bound to nothing else, which are then not
+// loaded: libbpf's bpf_map__init_kern_struct_ops() drops such a binding
+// (and the program's autoload) and bpf_object_adjust_struct_ops_autoload()
+// loads a program still bound elsewhere. Programs no struct_ops map names
+// keep loading.
+func (ld *loadState) adjustStructOpsAutoload() {
+	ld.missingOps = map[*structOpsDef]map[string]bool{}
+	ld.notLoaded = map[string]bool{}
+	kb := ld.spec.opts.KernelBTF
+	if kb == nil {
+		return
+	}
+	uses := map[string]int{}
+	dropped := map[string]bool{}
+	for _, d := range ld.spec.structOps {
+		kt, _, err := findKernelType[*btf.Struct](kb, essentialName(d.typ.Name))
+		if err != nil {
+			continue // buildStructOps reports it
+		}
+		have := map[string]bool{}
+		for _, m := range kt.Members {
+			have[m.Name] = true
+		}
+		for _, lm := range d.typ.Members {
+			prog, bound := d.progs[lm.Name]
+			switch {
+			case !bound:
+			case have[lm.Name]:
+				uses[prog]++
+			default:
+				if ld.missingOps[d] == nil {
+					ld.missingOps[d] = map[string]bool{}
+				}
+				ld.missingOps[d][lm.Name] = true
+				dropped[prog] = true
+			}
+		}
+	}
+	for prog := range dropped {
+		if uses[prog] == 0 {
+			ld.notLoaded[prog] = true
+		}
+	}
+}
+
 // buildStructOps translates a struct_ops variable to the kernel's layout, as
-// libbpf's bpf_map__init_kern_struct_ops() does: members are matched by name,
-// a local member the kernel lacks is an error unless it is zero, data member
-// sizes must match.
+// libbpf's bpf_map__init_kern_struct_ops() does: the kernel struct is the
+// variable's type name without a ___flavor suffix (find_struct_ops_kern_types()),
+// members are matched by name, a local member the kernel lacks is an error
+// unless it is zero (a program bound to it is dropped, see
+// adjustStructOpsAutoload), data member sizes must match.
 func (ld *loadState) buildStructOps(d *structOpsDef) (*StructOps, error) {
-	so := &StructOps{Name: d.name, Section: d.sec.name, TypeName: d.typ.Name, Type: d.typ}
-	if kt, _, err := findKernelType[*btf.Struct](ld.spec.opts.KernelBTF, d.typ.Name); err == nil {
+	tname := essentialName(d.typ.Name)
+	so := &StructOps{Name: d.name, Section: d.sec.name, TypeName: tname, Type: d.typ}
+	if kt, _, err := findKernelType[*btf.Struct](ld.spec.opts.KernelBTF, tname); err == nil {
 		so.Type = kt
 	} else if ld.spec.opts.KernelBTF != nil {
-		return nil, fmt.Errorf("struct_ops init_kern: struct %s is not found in kernel BTF", d.typ.Name)
+		return nil, fmt.Errorf("struct_ops init_kern: struct %s is not found in kernel BTF", tname)
 	}
-	switch essentialName(d.typ.Name) {
+	switch tname {
 	case "sched_ext_ops":
 		so.Form = FormCPU
 	case "sched_ext_ops_cid":
@@ -216,7 +267,7 @@ func (ld *loadState) buildStructOps(d *structOpsDef) (*StructOps, error) {
 		km, ok := kmem[lm.Name]
 		progName, hasProg := d.progs[lm.Name]
 		if !ok {
-			if !hasProg && allZero(local) {
+			if allZero(local) {
 				continue
 			}
 			return nil, fmt.Errorf("struct_ops init_kern %s: Cannot find member %s in kernel BTF", d.name, lm.Name)

@@ -1,0 +1,98 @@
+package loader
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf/btf"
+)
+
+// TestStructOpsFlavorAndMissingMembers loads a struct_ops map typed as a
+// ___flavor of sched_ext_ops that binds programs to members the kernel's
+// struct lacks: it fills the kernel's struct, a program bound only to a
+// missing member is not loaded (it could not be: it calls a helper the
+// kernel lacks), one also bound to a present member is, and kfunc filters
+// see the kernel's type and the present member.
+func TestStructOpsFlavorAndMissingMembers(t *testing.T) {
+	var seen []ProgContext
+	opts := (&testKernel{}).options()
+	opts.KfuncFilter = func(name string, pc ProgContext) bool {
+		seen = append(seen, pc)
+		return true
+	}
+	obj, err := Load(readObj(t, "opsdrop.bpf.o"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	if !slices.Equal(obj.NotLoaded, []string{"drop_future"}) || obj.Program("drop_future") != nil {
+		t.Errorf("NotLoaded = %v, drop_future loaded: %v", obj.NotLoaded, obj.Program("drop_future") != nil)
+	}
+	if len(obj.Programs) != 1 || obj.Programs[0].Name != "shared" {
+		t.Fatalf("programs = %v", obj.Programs)
+	}
+	if len(obj.StructOps) != 1 {
+		t.Fatalf("%d struct_ops", len(obj.StructOps))
+	}
+	so := obj.StructOps[0]
+	if so.TypeName != "sched_ext_ops" || so.Form != FormCPU || so.Type.Name != "sched_ext_ops" || len(so.Data) != 184 {
+		t.Errorf("struct_ops %s: type %s (%s) form %v, %d bytes", so.Name, so.TypeName, so.Type.Name, so.Form, len(so.Data))
+	}
+	if p := so.Prog("enqueue"); p == nil || p.Name != "shared" {
+		t.Errorf("enqueue bound to %v", p)
+	}
+	for _, m := range so.Members {
+		if m.Name == "future_op" || m.Name == "also_future" {
+			t.Errorf("member %s in the kernel's struct", m.Name)
+		}
+	}
+	if m, ok := so.Member("timeout_ms"); !ok || m.Int != 3000 {
+		t.Errorf("timeout_ms = %+v", m)
+	}
+	if m, ok := so.Member("name"); !ok || m.Str != "flavored" {
+		t.Errorf("name = %+v", m)
+	}
+	want := ProgContext{Name: "shared", Section: "struct_ops/shared", StructOps: "sched_ext_ops", Op: "enqueue"}
+	if len(seen) == 0 || slices.ContainsFunc(seen, func(pc ProgContext) bool { return pc != want }) {
+		t.Errorf("kfunc filter saw %+v, want only %+v", seen, want)
+	}
+
+	// On a kernel whose struct has future_op, drop_future is bound, loaded
+	// and refused for its helper.
+	withFuture := opts
+	withFuture.KernelBTF = kernelBTFWith(t, func(types []btf.Type) {
+		for _, typ := range types {
+			if st, ok := typ.(*btf.Struct); ok && st.Name == "sched_ext_ops" {
+				fp := &btf.Pointer{Target: &btf.FuncProto{Return: &btf.Void{}, Params: []btf.FuncParam{{Type: tU64}}}}
+				st.Members = append(st.Members, member("future_op", fp, st.Size))
+				st.Size += 8
+			}
+		}
+	})
+	_, err = Load(readObj(t, "opsdrop.bpf.o"), withFuture)
+	if err == nil || !strings.Contains(err.Error(), "prog drop_future: insn ") || !strings.Contains(err.Error(), "cannot use helper bpf_get_prandom_u32#7") {
+		t.Errorf("load on a kernel with future_op: %v", err)
+	}
+}
+
+// kernelBTFWith builds the test kernel's BTF after edit changed its types.
+func kernelBTFWith(t *testing.T, edit func([]btf.Type)) *btf.Spec {
+	t.Helper()
+	types := testKernelTypes()
+	edit(types)
+	b, err := btf.NewBuilder(types, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := b.Marshal(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
