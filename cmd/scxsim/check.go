@@ -7,12 +7,17 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/cilium/ebpf/btf"
 	"github.com/spf13/cobra"
 
 	"github.com/scxsim/scxsim/bpf/loader"
 	"github.com/scxsim/scxsim/kernel/scx/bpfsched"
+	"github.com/scxsim/scxsim/kernel/topo"
+	"github.com/scxsim/scxsim/sim/engine"
+	"github.com/scxsim/scxsim/sim/scheds"
+	"github.com/scxsim/scxsim/sim/workload"
 )
 
 func init() { rootCmd.AddCommand(newCheckCmd()) }
@@ -21,6 +26,8 @@ func init() { rootCmd.AddCommand(newCheckCmd()) }
 func newCheckCmd() *cobra.Command {
 	var sets, kconfig []string
 	var cpus int
+	var noRegister bool
+	var topoSpec string
 	cmd := &cobra.Command{
 		Use:   "check FILE.bpf.o",
 		Short: "Load a BPF scheduler object and print what it holds",
@@ -31,7 +38,13 @@ struct_ops maps (cpu- or cid-form) with the program bound to each op and
 the data members, the programs, the maps (arena included) with their
 reference counts, the global variables, the kfuncs, kernel variables,
 Kconfig values and helpers it uses, and every CO-RE relocation (poisoned
-ones marked). A load failure exits non-zero with the loader's error.`,
+ones marked). A load failure exits non-zero with the loader's error.
+
+Then, unless --no-register, it registers the scheduler with the simulated
+sched_ext core on a small default machine and runs a short mixed workload
+under it, as attaching it to a real kernel would: a refused registration
+prints the kernel's log line and errno and exits 1; a scheduler ejected
+while enabling or running prints its exit info and exits 3.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			raw, err := os.ReadFile(args[0])
@@ -46,9 +59,17 @@ ones marked). A load failure exits non-zero with the loader's error.`,
 				return &exitError{1, fmt.Errorf("%s: %w", args[0], err)}
 			}
 			defer o.Close()
-			return printObject(cmd.OutOrStdout(), args[0], len(raw), o.Obj)
+			if err := printObject(cmd.OutOrStdout(), args[0], len(raw), o.Obj); err != nil {
+				return err
+			}
+			if _, err := o.SchedOps(""); noRegister || err != nil {
+				return nil
+			}
+			return checkRegister(cmd.OutOrStdout(), args[0], raw, sets, topoSpec)
 		},
 	}
+	cmd.Flags().BoolVar(&noRegister, "no-register", false, "only load the object; do not register the scheduler")
+	cmd.Flags().StringVar(&topoSpec, "topo", "1x2x2x2", "machine the scheduler is registered on (x86 numbering)")
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "set a global variable before load: NAME=VALUE (repeatable)")
 	cmd.Flags().StringArrayVar(&kconfig, "kconfig", nil, "override a Kconfig value: CONFIG_NAME=VALUE (repeatable)")
 	cmd.Flags().IntVar(&cpus, "cpus", 8, "number of possible CPUs (per-CPU map copies)")
@@ -303,4 +324,40 @@ func formatValue(t btf.Type, b []byte) string {
 		return fmt.Sprintf("% x ... (%d bytes)", b[:32], len(b))
 	}
 	return fmt.Sprintf("% x", b)
+}
+
+// checkProbe is how long check runs a registered scheduler.
+const checkProbe = 200_000_000 // 200ms of simulated time
+
+// checkRegister registers the scheduler in raw on a default machine, runs it
+// briefly and reports the outcome.
+func checkRegister(w io.Writer, path string, raw []byte, sets []string, topoSpec string) error {
+	m, err := topo.Load(topoSpec, topo.X86)
+	if err != nil {
+		return &exitError{2, fmt.Errorf("--topo: %w", err)}
+	}
+	wl, err := workload.Builtin("mixed", m.NumPossible())
+	if err != nil {
+		return err
+	}
+	res, err := engine.Run(engine.Config{
+		Machine: m, Topology: topoSpec, Workload: wl, WorkloadName: "mixed",
+		Scheduler: scheds.NewBPF(raw, path, scheds.Options{Globals: sets, Seed: 1}),
+		Duration:  checkProbe, Seed: 1, HZ: 1000, Effects: engine.DefaultEffects(),
+	})
+	fmt.Fprintf(w, "\nregistration on %s (%d CPUs):\n", topoSpec, m.NumPossible())
+	if err != nil {
+		fmt.Fprintf(w, "  refused: %v\n", err)
+		return &exitError{1, fmt.Errorf("registration refused: %w", err)}
+	}
+	for _, l := range res.Scheduler.Log {
+		fmt.Fprintf(w, "  log: %s\n", l)
+	}
+	if ex := res.Scheduler.Exit; ex != nil {
+		fmt.Fprintf(w, "  ejected at %.3fms: %s (%s): %s\n", float64(ex.AtNS)/1e6, ex.Kind, ex.Reason, ex.Msg)
+		return &exitError{3, fmt.Errorf("%s: the scheduler was ejected: %s", path, ex.Msg)}
+	}
+	fmt.Fprintf(w, "  ok: enabled and ran %s of the mixed workload (%d tasks) without error\n",
+		time.Duration(checkProbe), res.Summary.Tasks)
+	return nil
 }

@@ -108,7 +108,7 @@ func TestCheckSchedulers(t *testing.T) {
 }
 
 func TestCheckCommand(t *testing.T) {
-	out, err := runCheck(t, "../../bpf/loader/testdata/basic.bpf.o", "--set", "nr_cpus=6", "--kconfig", "CONFIG_NR_CPUS=32")
+	out, err := runCheck(t, "../../bpf/loader/testdata/basic.bpf.o", "--no-register", "--set", "nr_cpus=6", "--kconfig", "CONFIG_NR_CPUS=32")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,4 +230,46 @@ func BenchmarkLoadLargestExample(b *testing.B) {
 			obj.Close()
 		}
 	})
+}
+
+// TestCheckRegistration: check registers the scheduler on a default machine
+// and reports the kernel's verdict — the log line and errno of a refused
+// registration, the exit info of an ejection, or a clean run.
+func TestCheckRegistration(t *testing.T) {
+	const dir = "../../schedulers/"
+	tests := []struct {
+		args    []string
+		code    int // 0: success
+		errWant string
+		outWant string
+	}{
+		{[]string{dir + "broken/no_arena.bpf.o"}, 1,
+			"sched_ext: cid-form scheduler must use a BPF arena map: -EINVAL (invalid argument)", "refused:"},
+		{[]string{dir + "broken/two_arenas.bpf.o"}, 1,
+			"sched_ext: cid-form scheduler uses multiple arena maps: -EINVAL (invalid argument)", "refused:"},
+		{[]string{dir + "broken/error.bpf.o"}, 3, "the scheduler was ejected", "(scx_bpf_error)"},
+		{[]string{dir + "broken/oob_read.bpf.o"}, 3, "invalid memory read", "ejected at"},
+		{[]string{dir + "fifo/fifo.bpf.o"}, 0, "", "ok: enabled and ran"},
+		{[]string{dir + "cidq/cidq.bpf.o", "--topo", "2x1x2x2"}, 0, "", "registration on 2x1x2x2 (8 CPUs)"},
+	}
+	for _, tc := range tests {
+		out, err := runCheck(t, tc.args...)
+		if tc.code == 0 {
+			if err != nil || !strings.Contains(out, tc.outWant) {
+				t.Errorf("%v: err %v, output lacks %q:\n%s", tc.args, err, tc.outWant, out)
+			}
+			continue
+		}
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != tc.code || !strings.Contains(err.Error(), tc.errWant) {
+			t.Errorf("%v: err = %v, want exit %d with %q", tc.args, err, tc.code, tc.errWant)
+		}
+		if !strings.Contains(out, tc.outWant) {
+			t.Errorf("%v: output lacks %q:\n%s", tc.args, tc.outWant, out)
+		}
+	}
+	out, err := runCheck(t, dir+"fifo/fifo.bpf.o", "--no-register")
+	if err != nil || strings.Contains(out, "registration on") {
+		t.Errorf("--no-register: err %v, output:\n%s", err, out)
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/scxsim/scxsim/bpf/arena"
 	"github.com/scxsim/scxsim/kernel/cmask"
 	"github.com/scxsim/scxsim/kernel/sched"
@@ -32,11 +34,17 @@ type Error struct {
 	Log   string
 }
 
+// Error gives the kernel log line and the errno as the syscall returns it
+// to user space, e.g. "sched_ext: ...: -EINVAL (invalid argument)".
 func (e *Error) Error() string {
-	if e.Log != "" {
-		return e.Log + ": " + e.Errno.Error()
+	errno := fmt.Sprintf("-%s (%s)", unix.ErrnoName(e.Errno), e.Errno.Error())
+	if unix.ErrnoName(e.Errno) == "" {
+		errno = fmt.Sprintf("-%d (%s)", int(e.Errno), e.Errno.Error())
 	}
-	return e.Errno.Error()
+	if e.Log != "" {
+		return e.Log + ": " + errno
+	}
+	return errno
 }
 
 // Unwrap returns the errno.
