@@ -967,9 +967,14 @@ func (c *Core) SetPolicy(p *Task, pol Policy) error {
 			return err
 		}
 	}
-	c.changeClass(p, func() {
+	c.changeClass(p, func(rq *RQ) {
+		old := p.weight
 		p.policy = pol
 		c.setLoadWeight(p)
+		// set_load_weight(p, true): the current class reweights.
+		if rq != nil {
+			p.class.Reweight(rq, p, old)
+		}
 	})
 	return nil
 }
@@ -977,11 +982,14 @@ func (c *Core) SetPolicy(p *Task, pol Policy) error {
 // Reclass re-evaluates p's class (after the ext class changed state) and
 // moves it, with the kernel's switching_to/switched_from/switched_to
 // sequence. Used by the ext class when enabling and disabling.
-func (c *Core) Reclass(p *Task) { c.changeClass(p, func() {}) }
+func (c *Core) Reclass(p *Task) { c.changeClass(p, func(*RQ) {}) }
 
-func (c *Core) changeClass(p *Task, update func()) {
+// changeClass runs update with p off its runqueue (rq is nil for a task
+// not on any: dead or not yet woken), then moves p to the class its policy
+// now calls for.
+func (c *Core) changeClass(p *Task, update func(rq *RQ)) {
 	if p.state == Dead || p.state == Forked {
-		update()
+		update(nil)
 		p.class = c.schedulerClass(p.policy)
 		return
 	}
@@ -989,7 +997,7 @@ func (c *Core) changeClass(p *Task, update func()) {
 	var rqp *RQ
 	c.changeTask(p, DequeueSave|DequeueMove, func(rq *RQ) {
 		rqp = rq
-		update()
+		update(rq)
 		nc := c.schedulerClass(p.policy)
 		if nc != prevClass {
 			nc.SwitchingTo(rq, p)

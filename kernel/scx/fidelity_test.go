@@ -359,3 +359,61 @@ func TestReportFormat(t *testing.T) {
 		}
 	}
 }
+
+// sched_setscheduler() reweights the task in its current class
+// (set_load_weight(p, true) in __setscheduler_params()): an ext task turned
+// SCHED_IDLE gets ops.set_weight() with the idle weight, and one leaving
+// ext in partial mode gets ops.set_weight() before ops.disable().
+func TestSetPolicyReweights(t *testing.T) {
+	cases := []struct {
+		name  string
+		flags uint64
+		from  sched.Policy
+		to    sched.Policy
+		want  []string
+	}{
+		{"normal to idle", 0, sched.PolicyNormal, sched.PolicyIdle, []string{"set_weight 1"}},
+		{"idle to batch", 0, sched.PolicyIdle, sched.PolicyBatch, []string{"set_weight 100"}},
+		{"ext to normal, partial", scx.OpsSwitchPartial, sched.PolicyExt, sched.PolicyNormal,
+			[]string{"set_weight 100", "disable"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, "1x1x1x1", topo.Linear)
+			x := e.x
+			var log []string
+			rec := false
+			e.register(&scx.Ops{Name: "rw", Flags: c.flags,
+				Enqueue:   func(p *sched.Task, f uint64) { x.DsqInsert(p, scx.DSQGlobal, 0, 0) },
+				SetWeight: func(p *sched.Task, w uint32) {
+					if rec {
+						log = append(log, fmt.Sprintf("set_weight %d", w))
+					}
+				},
+				Disable: func(p *sched.Task) {
+					if rec {
+						log = append(log, "disable")
+					}
+				},
+			})
+			p := e.spawn("p", schedtest.Behavior{Run: 1_000_000, Sleep: 1_000_000}, sched.TaskSpec{Policy: c.from})
+			e.d.Run(2_500_000)
+			rec = true
+			if err := e.c.SetPolicy(p, c.to); err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(log) != fmt.Sprint(c.want) {
+				t.Fatalf("ops %v, want %v", log, c.want)
+			}
+			if c.to != sched.PolicyNormal && scx.EntityOf(p).Weight != weightOf(c.want[0]) {
+				t.Fatalf("p->scx.weight %d", scx.EntityOf(p).Weight)
+			}
+		})
+	}
+}
+
+func weightOf(s string) uint32 {
+	var w uint32
+	fmt.Sscanf(s, "set_weight %d", &w)
+	return w
+}
