@@ -384,7 +384,7 @@ func TestSetPolicyReweights(t *testing.T) {
 			var log []string
 			rec := false
 			e.register(&scx.Ops{Name: "rw", Flags: c.flags,
-				Enqueue:   func(p *sched.Task, f uint64) { x.DsqInsert(p, scx.DSQGlobal, 0, 0) },
+				Enqueue: func(p *sched.Task, f uint64) { x.DsqInsert(p, scx.DSQGlobal, 0, 0) },
 				SetWeight: func(p *sched.Task, w uint32) {
 					if rec {
 						log = append(log, fmt.Sprintf("set_weight %d", w))
