@@ -126,7 +126,7 @@ func TestGlobalOverrideErrors(t *testing.T) {
 }
 
 func FuzzLoad(f *testing.F) {
-	for _, name := range []string{"basic.bpf.o", "core.bpf.o", "two_arenas.bpf.o", "coresize.bpf.o", "coresize_narrow.bpf.o", "progarray.bpf.o", "opsdrop.bpf.o"} {
+	for _, name := range []string{"basic.bpf.o", "core.bpf.o", "two_arenas.bpf.o", "coresize.bpf.o", "coresize_narrow.bpf.o", "progarray.bpf.o", "opsdrop.bpf.o", "opsreuse.bpf.o"} {
 		f.Add(readObj(f, name))
 	}
 	f.Add([]byte("\x7fELF"))

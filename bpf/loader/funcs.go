@@ -98,3 +98,13 @@ func (s *Spec) funcAt(sec *elfSection, idx int) *function {
 func sleepableSection(name string) bool {
 	return strings.HasPrefix(name, "struct_ops.s/") || strings.Contains(name, ".s/") || name == "syscall"
 }
+
+// funcByName returns the entry program called name, or nil.
+func (s *Spec) funcByName(name string) *function {
+	for _, f := range s.funcs {
+		if !f.subprog && f.name == name {
+			return f
+		}
+	}
+	return nil
+}

@@ -281,7 +281,9 @@ func (s *Spec) Load() (obj *Object, err error) {
 	if err := ld.createMaps(); err != nil {
 		return nil, err
 	}
-	ld.adjustStructOpsAutoload()
+	if err := ld.bindStructOps(); err != nil {
+		return nil, err
+	}
 	for _, f := range s.funcs {
 		if f.subprog || strings.HasPrefix(f.sec.name, "?") {
 			continue

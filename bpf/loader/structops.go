@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+	"syscall"
 
 	"github.com/cilium/ebpf/btf"
 )
@@ -182,43 +183,63 @@ func (so *StructOps) Member(name string) (OpsMember, bool) {
 	return OpsMember{}, false
 }
 
-// adjustStructOpsAutoload finds the struct_ops members whose kernel struct
-// lacks them and the programs bound to nothing else, which are then not
-// loaded: libbpf's bpf_map__init_kern_struct_ops() drops such a binding
-// (and the program's autoload) and bpf_object_adjust_struct_ops_autoload()
-// loads a program still bound elsewhere. Programs no struct_ops map names
-// keep loading.
-func (ld *loadState) adjustStructOpsAutoload() {
+// bindStructOps settles which programs the struct_ops maps bind, before
+// any program loads, as libbpf's bpf_map__init_kern_struct_ops() and
+// bpf_object_adjust_struct_ops_autoload() do:
+//   - a member the kernel's struct lacks loses its program; a program bound
+//     to nothing else is not loaded (a program no struct_ops map names
+//     still loads);
+//   - a program may serve several maps only through the same member of the
+//     same kernel struct (the kernel verifies it for one member).
+func (ld *loadState) bindStructOps() error {
 	ld.missingOps = map[*structOpsDef]map[string]bool{}
 	ld.notLoaded = map[string]bool{}
 	kb := ld.spec.opts.KernelBTF
 	if kb == nil {
-		return
+		return nil
 	}
+	type attach struct {
+		typeID btf.TypeID
+		member int
+	}
+	first := map[string]attach{}
 	uses := map[string]int{}
 	dropped := map[string]bool{}
 	for _, d := range ld.spec.structOps {
-		kt, _, err := findKernelType[*btf.Struct](kb, essentialName(d.typ.Name))
+		kt, kid, err := findKernelType[*btf.Struct](kb, essentialName(d.typ.Name))
 		if err != nil {
 			continue // buildStructOps reports it
 		}
-		have := map[string]bool{}
-		for _, m := range kt.Members {
-			have[m.Name] = true
+		index := map[string]int{}
+		for i, m := range kt.Members {
+			index[m.Name] = i
 		}
 		for _, lm := range d.typ.Members {
 			prog, bound := d.progs[lm.Name]
-			switch {
-			case !bound:
-			case have[lm.Name]:
-				uses[prog]++
-			default:
+			if !bound {
+				continue
+			}
+			idx, ok := index[lm.Name]
+			if !ok {
 				if ld.missingOps[d] == nil {
 					ld.missingOps[d] = map[string]bool{}
 				}
 				ld.missingOps[d][lm.Name] = true
 				dropped[prog] = true
+				continue
 			}
+			at := attach{kid, idx}
+			if prev, seen := first[prog]; !seen {
+				first[prog] = at
+			} else if prev != at {
+				sec := ""
+				if f := ld.spec.funcByName(prog); f != nil {
+					sec = f.sec.name
+				}
+				return fmt.Errorf("struct_ops reloc %s: cannot use prog %s in sec %s with type %d attach_btf_id %d expected_attach_type %d for func ptr %s: %w",
+					d.name, prog, sec, progTypeStructOps, prev.typeID, prev.member, lm.Name, syscall.EINVAL)
+			}
+			uses[prog]++
 		}
 	}
 	for prog := range dropped {
@@ -226,14 +247,18 @@ func (ld *loadState) adjustStructOpsAutoload() {
 			ld.notLoaded[prog] = true
 		}
 	}
+	return nil
 }
+
+// progTypeStructOps is BPF_PROG_TYPE_STRUCT_OPS.
+const progTypeStructOps = 27
 
 // buildStructOps translates a struct_ops variable to the kernel's layout, as
 // libbpf's bpf_map__init_kern_struct_ops() does: the kernel struct is the
 // variable's type name without a ___flavor suffix (find_struct_ops_kern_types()),
 // members are matched by name, a local member the kernel lacks is an error
 // unless it is zero (a program bound to it is dropped, see
-// adjustStructOpsAutoload), data member sizes must match.
+// bindStructOps), data member sizes must match.
 func (ld *loadState) buildStructOps(d *structOpsDef) (*StructOps, error) {
 	tname := essentialName(d.typ.Name)
 	so := &StructOps{Name: d.name, Section: d.sec.name, TypeName: tname, Type: d.typ}

@@ -2,8 +2,11 @@ package loader
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/cilium/ebpf/btf"
@@ -95,4 +98,20 @@ func kernelBTFWith(t *testing.T, edit func([]btf.Type)) *btf.Spec {
 		t.Fatal(err)
 	}
 	return spec
+}
+
+// TestStructOpsProgReuse binds one program to enqueue in two maps (allowed)
+// and to dispatch in a third: the load fails naming the third map, as
+// libbpf's init_kern step does.
+func TestStructOpsProgReuse(t *testing.T) {
+	_, err := Load(readObj(t, "opsreuse.bpf.o"), (&testKernel{}).options())
+	ops, opsID, ferr := findKernelType[*btf.Struct](testKernelBTF, "sched_ext_ops")
+	if ferr != nil {
+		t.Fatal(ferr)
+	}
+	enqueue := slices.IndexFunc(ops.Members, func(m btf.Member) bool { return m.Name == "enqueue" })
+	want := fmt.Sprintf("struct_ops reloc ops_c: cannot use prog reused in sec struct_ops/reused with type 27 attach_btf_id %d expected_attach_type %d for func ptr dispatch", opsID, enqueue)
+	if err == nil || !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
 }
