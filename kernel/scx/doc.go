@@ -70,9 +70,23 @@
 // write from a context not holding the task's rq lock to the next slice
 // check (apply_task_slice_oob()), which charges the same way.
 //
+// The core tracks rq->next_class: a higher class waking on a CPU calls the
+// next class's wakeup_preempt hook (ext re-enqueues waiting SCX_ENQ_IMMED
+// tasks), and inserts into a local DSQ reschedule the CPU only when ext is
+// above its next class, so an SCX_ENQ_LAST insert made from
+// put_prev_task_scx() needs the scheduler's own kick, as in the kernel.
+//
+// Ops run on the CPU of the runqueue they lock (ops.select_cpu() on the
+// waker's): the kernel runs the wakeup's ops.runnable()/ops.enqueue() on the
+// waker's CPU, which bpf_get_smp_processor_id() and per-CPU maps would see.
+//
 // Not modelled: sub-schedulers (ops.sub_*, scx_bpf_sub_* kfuncs, caps,
 // rescue), core scheduling (ops.core_sched_before is never called),
 // SCX_TASK_PROTECTED, bypass-mode load balancing between bypass DSQs,
 // SCX_OPS_ALLOW_QUEUED_WAKEUP (there is no queued wakeup), the
-// NUMA-distance order of per-node idle searches (node id order is used).
+// NUMA-distance order of per-node idle searches (node id order is used),
+// the ext dl_server (rq->ext_server: in partial mode the kernel grants ext
+// tasks starved by the fair class a deferred 5% bandwidth; here fair always
+// wins), and the watchdog as a workqueue item (it is a host timer, so a
+// scheduler starving kworkers cannot trip "watchdog failed to check in").
 package scx
