@@ -417,3 +417,35 @@ func weightOf(s string) uint32 {
 	fmt.Sscanf(s, "set_weight %d", &w)
 	return w
 }
+
+// scx_bpf_dsq_reenq() vets its flags and resolves the DSQ before
+// schedule_dsq_reenq() drops the request while bypassing: bad arguments
+// from ops.init_task() (run in bypass mode while enabling) still fail the
+// scheduler.
+func TestDsqReenqChecksWhileBypassing(t *testing.T) {
+	cases := []struct {
+		name  string
+		dsq   uint64
+		flags uint64
+		msg   string
+	}{
+		{"bad flags", userDSQ, 2, "invalid SCX_REENQ flags 0x2"},
+		{"unknown dsq", 99, 0, "non-existent DSQ 0x63"},
+		{"fine", userDSQ, 0, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, "1x1x1x1", topo.Linear)
+			x := e.x
+			e.spawn("p", schedtest.Behavior{}, sched.TaskSpec{})
+			e.d.Run(1_000_000)
+			sch := e.register(&scx.Ops{Name: "reenq",
+				Init:     func() int32 { return x.CreateDSQ(userDSQ, -1) },
+				InitTask: func(p *sched.Task, a scx.InitTaskArgs) int32 { x.DsqReenq(c.dsq, c.flags); return 0 },
+			})
+			if got := sch.ExitInfo().Msg; got != c.msg {
+				t.Fatalf("exit %q, want %q", got, c.msg)
+			}
+		})
+	}
+}

@@ -453,7 +453,7 @@ func (x *Ext) ReenqueueLocalV2() {
 // local (SCX_DSQ_LOCAL, SCX_DSQ_LOCAL_ON|cpu) or user DSQ.
 func (x *Ext) DsqReenq(dsqID, reenqFlags uint64) {
 	sch := x.sched()
-	if sch == nil || !x.kfAllowed(sch, kfDsqReenq) || sch.Bypassing() {
+	if sch == nil || !x.kfAllowed(sch, kfDsqReenq) {
 		return
 	}
 	if reenqFlags&^ReenqAny != 0 {
@@ -469,6 +469,10 @@ func (x *Ext) DsqReenq(dsqID, reenqFlags uint64) {
 	}
 	// find_dsq_for_dispatch() + schedule_dsq_reenq()
 	d := x.findDSQForDispatch(sch, r, dsqID, x.curCPU())
+	if sch.Bypassing() {
+		// schedule_dsq_reenq(): no re-enqueues while bypassing.
+		return
+	}
 	switch {
 	case d.isLocal():
 		x.scheduleReenqLocal(d.owner, reenqFlags)
