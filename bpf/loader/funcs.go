@@ -96,6 +96,7 @@ func (s *Spec) funcAt(sec *elfSection, idx int) *function {
 // sectionKind classifies a program section name the way sched_ext objects
 // use them.
 func sleepableSection(name string) bool {
+	name = strings.TrimPrefix(name, "?")
 	return strings.HasPrefix(name, "struct_ops.s/") || strings.Contains(name, ".s/") || name == "syscall"
 }
 

@@ -212,6 +212,7 @@ type loadState struct {
 	memsz        map[memszKey]memszDecision        // size decisions of field accesses (adjustMemSize)
 	missingOps   map[*structOpsDef]map[string]bool // struct_ops members the kernel's struct lacks
 	notLoaded    map[string]bool                   // programs bound only to such members
+	bound        map[string]bool                   // programs some struct_ops member binds
 	mapIndex     map[*mapDef]int
 	arenaDataOff uint64
 	progByName   map[string]*Program
@@ -285,12 +286,15 @@ func (s *Spec) Load() (obj *Object, err error) {
 		return nil, err
 	}
 	for _, f := range s.funcs {
-		if f.subprog || strings.HasPrefix(f.sec.name, "?") {
+		if f.subprog {
 			continue
 		}
 		if ld.notLoaded[f.name] {
 			ld.obj.NotLoaded = append(ld.obj.NotLoaded, f.name)
 			continue
+		}
+		if strings.HasPrefix(f.sec.name, "?") && !ld.bound[f.name] {
+			continue // autoload off, as libbpf sets it for SEC("?...")
 		}
 		p, err := ld.loadProgram(f)
 		if err != nil {

@@ -106,7 +106,7 @@ func (s *Spec) collectStructOps() error {
 			if fn == nil {
 				return fmt.Errorf("struct_ops reloc %s: cannot find prog at shndx %d", d.name, sym.shndx)
 			}
-			if !strings.HasPrefix(fn.sec.name, "struct_ops") {
+			if !strings.HasPrefix(strings.TrimPrefix(fn.sec.name, "?"), "struct_ops") {
 				return fmt.Errorf("struct_ops reloc %s: prog %s is not a struct_ops BPF program (section '%s')", d.name, fn.name, fn.sec.name)
 			}
 			d.progs[mem.Name] = fn.name
@@ -188,27 +188,32 @@ func (so *StructOps) Member(name string) (OpsMember, bool) {
 // bpf_object_adjust_struct_ops_autoload() do:
 //   - a member the kernel's struct lacks loses its program; a program bound
 //     to nothing else is not loaded (a program no struct_ops map names
-//     still loads);
+//     still loads, unless its section starts with '?');
+//   - a bound program loads even from a '?' section;
 //   - a program may serve several maps only through the same member of the
 //     same kernel struct (the kernel verifies it for one member).
+//
+// Without a kernel BTF the object's own struct types stand in.
 func (ld *loadState) bindStructOps() error {
 	ld.missingOps = map[*structOpsDef]map[string]bool{}
 	ld.notLoaded = map[string]bool{}
+	ld.bound = map[string]bool{}
 	kb := ld.spec.opts.KernelBTF
-	if kb == nil {
-		return nil
-	}
 	type attach struct {
 		typeID btf.TypeID
 		member int
 	}
 	first := map[string]attach{}
-	uses := map[string]int{}
 	dropped := map[string]bool{}
 	for _, d := range ld.spec.structOps {
-		kt, kid, err := findKernelType[*btf.Struct](kb, essentialName(d.typ.Name))
-		if err != nil {
-			continue // buildStructOps reports it
+		kt, kid := d.typ, btf.TypeID(0)
+		if kb != nil {
+			var err error
+			if kt, kid, err = findKernelType[*btf.Struct](kb, essentialName(d.typ.Name)); err != nil {
+				continue // buildStructOps reports it
+			}
+		} else if id, err := ld.spec.btf.TypeID(d.typ); err == nil {
+			kid = id
 		}
 		index := map[string]int{}
 		for i, m := range kt.Members {
@@ -239,11 +244,11 @@ func (ld *loadState) bindStructOps() error {
 				return fmt.Errorf("struct_ops reloc %s: cannot use prog %s in sec %s with type %d attach_btf_id %d expected_attach_type %d for func ptr %s: %w",
 					d.name, prog, sec, progTypeStructOps, prev.typeID, prev.member, lm.Name, syscall.EINVAL)
 			}
-			uses[prog]++
+			ld.bound[prog] = true
 		}
 	}
 	for prog := range dropped {
-		if uses[prog] == 0 {
+		if !ld.bound[prog] {
 			ld.notLoaded[prog] = true
 		}
 	}

@@ -33,8 +33,13 @@ func TestStructOpsFlavorAndMissingMembers(t *testing.T) {
 	if !slices.Equal(obj.NotLoaded, []string{"drop_future"}) || obj.Program("drop_future") != nil {
 		t.Errorf("NotLoaded = %v, drop_future loaded: %v", obj.NotLoaded, obj.Program("drop_future") != nil)
 	}
-	if len(obj.Programs) != 1 || obj.Programs[0].Name != "shared" {
-		t.Fatalf("programs = %v", obj.Programs)
+	var names []string
+	for _, p := range obj.Programs {
+		names = append(names, p.Name)
+	}
+	// never (SEC("?...") and unbound) stays unloaded without being listed.
+	if !slices.Equal(names, []string{"shared", "optional"}) {
+		t.Fatalf("programs = %v, want shared and optional", names)
 	}
 	if len(obj.StructOps) != 1 {
 		t.Fatalf("%d struct_ops", len(obj.StructOps))
@@ -45,6 +50,9 @@ func TestStructOpsFlavorAndMissingMembers(t *testing.T) {
 	}
 	if p := so.Prog("enqueue"); p == nil || p.Name != "shared" {
 		t.Errorf("enqueue bound to %v", p)
+	}
+	if p := so.Prog("select_cpu"); p == nil || p.Name != "optional" || p.Section != "?struct_ops/optional" {
+		t.Errorf("select_cpu bound to %+v", p)
 	}
 	for _, m := range so.Members {
 		if m.Name == "future_op" || m.Name == "also_future" {
@@ -60,6 +68,11 @@ func TestStructOpsFlavorAndMissingMembers(t *testing.T) {
 	want := ProgContext{Name: "shared", Section: "struct_ops/shared", StructOps: "sched_ext_ops", Op: "enqueue"}
 	if len(seen) == 0 || slices.ContainsFunc(seen, func(pc ProgContext) bool { return pc != want }) {
 		t.Errorf("kfunc filter saw %+v, want only %+v", seen, want)
+	}
+	if s, err := Open(readObj(t, "opsdrop.bpf.o"), opts); err != nil {
+		t.Error(err)
+	} else if got := s.Programs(); !slices.Equal(got, []string{"drop_future", "shared", "optional", "never"}) {
+		t.Errorf("opened programs: %v", got)
 	}
 
 	// On a kernel whose struct has future_op, drop_future is bound, loaded

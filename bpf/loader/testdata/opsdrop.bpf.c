@@ -3,7 +3,9 @@
  * kernel's struct lacks. libbpf fills struct sched_ext_ops, drops those
  * bindings and does not load drop_future (bound to nothing else), which
  * would not load here: the test kernel has no bpf_get_prandom_u32. shared
- * stays bound to enqueue and loads. */
+ * stays bound to enqueue and loads. Of the two SEC("?...") programs (autoload
+ * off), optional is bound to select_cpu and loads; never is bound to nothing
+ * and does not. */
 #include "mini.h"
 
 struct task_struct;
@@ -33,8 +35,21 @@ void shared(struct task_struct *p, u64 enq_flags)
 	scx_bpf_kick_cpu(1, enq_flags);
 }
 
+SEC("?struct_ops/optional")
+s32 optional(struct task_struct *p, s32 prev_cpu, u64 wake_flags)
+{
+	return prev_cpu;
+}
+
+SEC("?struct_ops/never")
+s32 never(struct task_struct *p, s32 prev_cpu, u64 wake_flags)
+{
+	return bpf_get_prandom_u32();
+}
+
 SEC(".struct_ops.link")
 struct sched_ext_ops___v2 flavored_ops = {
+	.select_cpu = (void *)optional,
 	.enqueue = (void *)shared,
 	.future_op = (void *)drop_future,
 	.also_future = (void *)shared,
