@@ -235,3 +235,78 @@ func TestMemSizeAdjustable(t *testing.T) {
 		}
 	}
 }
+
+// TestCOREFieldMatch walks field accesses through anonymous members,
+// arrays and flexible arrays on a local and a target layout, as libbpf's
+// spec parsing and matching do, and checks the target offset, size and
+// whether the access matched at all.
+func TestCOREFieldMatch(t *testing.T) {
+	u16 := &btf.Int{Size: 2}
+	u64 := &btf.Int{Size: 8}
+	ptr := &btf.Pointer{Target: &btf.Void{}}
+	// local: struct s { u32 x; union { u32 a; u16 b; }; u32 arr[2]; u32 tail[]; }
+	localUnion := &btf.Union{Size: 4, Members: []btf.Member{member("a", tU32, 0), member("b", u16, 0)}}
+	local := &btf.Struct{Name: "s", Size: 16, Members: []btf.Member{
+		member("x", tU32, 0),
+		member("", localUnion, 4),
+		member("arr", &btf.Array{Index: tU32, Type: tU32, Nelems: 2}, 8),
+		member("tail", &btf.Array{Index: tU32, Type: tU32, Nelems: 0}, 16),
+	}}
+	// target: struct s { u64 pad; struct { u64 a; ptr b; }; u64 arr[1]; u64 x; u64 tail[]; }
+	targStruct := &btf.Struct{Size: 16, Members: []btf.Member{member("a", u64, 0), member("b", ptr, 8)}}
+	targ := &btf.Struct{Name: "s", Size: 40, Members: []btf.Member{
+		member("pad", u64, 0),
+		member("", targStruct, 8),
+		member("arr", &btf.Array{Index: tU32, Type: u64, Nelems: 1}, 24),
+		member("x", u64, 32),
+		member("tail", &btf.Array{Index: tU32, Type: u64, Nelems: 0}, 40),
+	}}
+	tests := []struct {
+		access        string
+		match         bool
+		off, size     uint32
+		localSizeWant uint32
+	}{
+		{"0:0", true, 32, 8, 4},   // x moved and grew
+		{"0:1:0", true, 8, 8, 4},  // a through anonymous members
+		{"0:1:1", false, 0, 0, 2}, // b: u16 here, pointer there
+		{"0:2:0", true, 24, 8, 4}, // arr[0]
+		{"0:2:1", false, 0, 0, 4}, // arr[1] is out of the target's bounds
+		{"0:3:5", true, 80, 8, 4}, // flexible array: any index
+		{"1:0", true, 72, 8, 4},   // s[1].x
+	}
+	for _, tt := range tests {
+		raw, err := parseAccessString(tt.access)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls, err := parseCOREFieldSpec(local, raw)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.access, err)
+		}
+		if _, lsz, _, err := ls.memAccess(); err != nil || lsz != tt.localSizeWant {
+			t.Errorf("%s: local size %d (%v), want %d", tt.access, lsz, err, tt.localSizeWant)
+		}
+		ts, ok, err := matchCOREFieldSpec(ls, targ)
+		if err != nil || ok != tt.match {
+			t.Errorf("%s: matched %v (%v), want %v", tt.access, ok, err, tt.match)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		off, sz, _, err := ts.memAccess()
+		if err != nil || off != tt.off || sz != tt.size {
+			t.Errorf("%s: target off %d size %d (%v), want %d %d", tt.access, off, sz, err, tt.off, tt.size)
+		}
+	}
+	for _, bad := range []string{"", ":0", "0:x", "0:-1", "0:9", "0:0:0"} {
+		raw, err := parseAccessString(bad)
+		if err == nil {
+			_, err = parseCOREFieldSpec(local, raw)
+		}
+		if err == nil {
+			t.Errorf("access %q parsed", bad)
+		}
+	}
+}
