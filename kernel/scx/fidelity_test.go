@@ -449,3 +449,30 @@ func TestDsqReenqChecksWhileBypassing(t *testing.T) {
 		})
 	}
 }
+
+// exit_dump_len sizes a NUL-terminated buffer: a dump fits when it is
+// shorter than it, and one that does not keeps exit_dump_len-1 characters
+// ending with the truncation marker (none below the marker's size).
+func TestDumpLenBoundary(t *testing.T) {
+	dump := func(n uint32) string {
+		e := newEnv(t, "1x1x2x1", topo.Linear)
+		e.register(&scx.Ops{Name: "d", ExitDumpLen: n})
+		return e.x.DebugDump("x")
+	}
+	full := dump(1 << 20)
+	l := uint32(len(full))
+	const marker = "\n\n~~~~ TRUNCATED ~~~~\n"
+	cases := []struct {
+		n    uint32
+		want string
+	}{
+		{l + 1, full},
+		{l, full[:l-1-uint32(len(marker))] + marker},
+		{10, full[:9]},
+	}
+	for _, c := range cases {
+		if got := dump(c.n); got != c.want {
+			t.Errorf("exit_dump_len %d: %d bytes %q, want %d bytes", c.n, len(got), got[max(0, len(got)-30):], len(c.want))
+		}
+	}
+}

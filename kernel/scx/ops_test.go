@@ -587,7 +587,8 @@ func TestDebugDump(t *testing.T) {
 	}
 	e2 := newEnv(t, "1x1x2x1", topo.Linear)
 	e2.register(&scx.Ops{Name: "small", ExitDumpLen: 200})
-	if d := e2.x.DebugDump("x"); len(d) != 200 || !strings.HasSuffix(d, "~~~~ TRUNCATED ~~~~\n") {
+	// exit_dump_len counts the terminating NUL: 199 characters are left.
+	if d := e2.x.DebugDump("x"); len(d) != 199 || !strings.HasSuffix(d, "~~~~ TRUNCATED ~~~~\n") {
 		t.Fatalf("truncated dump (%d bytes): %q", len(d), d)
 	}
 }

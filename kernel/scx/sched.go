@@ -803,12 +803,13 @@ func (x *Ext) dumpState(sch *Sched, eiv ExitInfo, dumpLen int) string {
 		d.line("%40s: %16d", kv.n, kv.v)
 	}
 	out := d.b.String()
-	if dumpLen > 0 && len(out) > dumpLen {
+	// The dump is a NUL-terminated seq_buf of dumpLen bytes: at most
+	// dumpLen-1 characters fit, and an overflow ends them with the marker.
+	if dumpLen > 0 && len(out) >= dumpLen {
 		const marker = "\n\n~~~~ TRUNCATED ~~~~\n"
-		if dumpLen >= len(marker) {
-			out = out[:dumpLen-len(marker)] + marker
-		} else {
-			out = out[:dumpLen]
+		out = out[:dumpLen-1]
+		if dumpLen > len(marker) {
+			out = out[:dumpLen-1-len(marker)] + marker
 		}
 	}
 	return out
