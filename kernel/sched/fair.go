@@ -8,6 +8,9 @@ type fairEntity struct {
 	heapIdx    int // index in fairRQ.heap, -1 when not in it
 	sliceStart uint64
 	skip       bool // yielded: prefer another task at the next pick
+	// prev, next link the task into fairRQ's tasks list (se.group_node).
+	prev, next *Task
+	listed     bool
 }
 
 // fairRQ is the per-CPU state of the fair class (cfs_rq).
@@ -17,6 +20,50 @@ type fairRQ struct {
 	nr          int     // fair tasks queued, the running one included
 	load        uint64  // sum of their weights
 	minVruntime uint64
+	// head and tail of rq->cfs_tasks: every queued fair task, the running
+	// one included, most recently enqueued or picked first. Load
+	// balancing takes tasks from the tail.
+	head, tail *Task
+}
+
+// listAdd puts p first in the tasks list (list_add()).
+func (f *fairRQ) listAdd(p *Task) {
+	e := &p.fair
+	e.prev, e.next, e.listed = nil, f.head, true
+	if f.head != nil {
+		f.head.fair.prev = p
+	} else {
+		f.tail = p
+	}
+	f.head = p
+}
+
+// listDel takes p out of the tasks list (list_del_init()).
+func (f *fairRQ) listDel(p *Task) {
+	e := &p.fair
+	if !e.listed {
+		return
+	}
+	if e.prev != nil {
+		e.prev.fair.next = e.next
+	} else {
+		f.head = e.next
+	}
+	if e.next != nil {
+		e.next.fair.prev = e.prev
+	} else {
+		f.tail = e.prev
+	}
+	e.prev, e.next, e.listed = nil, nil, false
+}
+
+// listMoveHead moves a listed p to the front (list_move()).
+func (f *fairRQ) listMoveHead(p *Task) {
+	if !p.fair.listed || f.head == p {
+		return
+	}
+	f.listDel(p)
+	f.listAdd(p)
 }
 
 func (f *fairRQ) init() {}
@@ -193,6 +240,7 @@ func (fc *fairClass) Enqueue(rq *RQ, p *Task, flags int) {
 	}
 	rq.fair.nr++
 	rq.fair.load += uint64(p.weight)
+	rq.fair.listAdd(p)
 	if p != rq.fair.curr {
 		rq.fair.push(p)
 	}
@@ -205,6 +253,7 @@ func (fc *fairClass) Dequeue(rq *RQ, p *Task, flags int) {
 	} else {
 		rq.fair.remove(p)
 	}
+	rq.fair.listDel(p)
 	rq.fair.nr--
 	rq.fair.load -= uint64(p.weight)
 	rq.fair.updateMin()
@@ -292,8 +341,11 @@ func (fc *fairClass) PutPrev(rq *RQ, p *Task, next *Task) {
 	}
 }
 
+// SetNext mirrors set_next_task_fair(): the task leaves the tree and moves
+// to the front of the tasks list, which is thus most recently run first.
 func (fc *fairClass) SetNext(rq *RQ, p *Task, first bool) {
 	rq.fair.remove(p)
+	rq.fair.listMoveHead(p)
 	rq.fair.curr = p
 	p.execStart = rq.clock
 	p.fair.sliceStart = p.SumExecRuntime
@@ -336,6 +388,7 @@ func (fc *fairClass) TaskFork(p *Task) {
 	rq := fc.core.rqs[p.cpu]
 	p.fair.heapIdx = -1
 	p.fair.vruntime = rq.fair.minVruntime
+	p.fair.prev, p.fair.next, p.fair.listed = nil, nil, false
 }
 
 func (fc *fairClass) TaskDead(p *Task) {}
@@ -344,6 +397,7 @@ func (fc *fairClass) TaskDead(p *Task) {}
 // min_vruntime so stale vruntime neither starves nor favours it.
 func (fc *fairClass) SwitchingTo(rq *RQ, p *Task) {
 	p.fair.heapIdx = -1
+	p.fair.prev, p.fair.next, p.fair.listed = nil, nil, false
 	p.fair.vruntime = rq.fair.minVruntime
 }
 
@@ -374,13 +428,42 @@ func (fc *fairClass) MigrateTaskRQ(p *Task, newCPU int) {
 func (fc *fairClass) RQOnline(rq *RQ)  {}
 func (fc *fairClass) RQOffline(rq *RQ) {}
 
+// sysctlNrMigrate is sysctl_sched_nr_migrate: the most tasks one load
+// balancing pass looks at on the busiest runqueue.
+const sysctlNrMigrate = 32
+
 // movable reports whether queued fair task p may be pulled to cpu.
 func movable(rq *RQ, p *Task, cpu int) bool {
 	return p != rq.curr && p.cpus.Test(cpu) && !p.MigrationDisabled()
 }
 
-// pullOne mirrors a newly-idle balance: pull the largest-vruntime movable
-// task from the CPU with the most fair tasks (at least two).
+// detachOne mirrors detach_tasks() for a pass that moves one task (a
+// newly-idle balance, or a push to one idle CPU): walk src's tasks list
+// from the tail, least recently run first, looking at no more than
+// loop_max = min(sysctl_sched_nr_migrate, nr_running) tasks; a task that
+// cannot move to cpu goes to the front of the list, as in the kernel, so
+// the next pass looks at others. Returns the first task that may move, or
+// nil.
+func detachOne(src *RQ, cpu int) *Task {
+	if src.NrRunning <= 1 {
+		return nil
+	}
+	loopMax := min(sysctlNrMigrate, src.NrRunning)
+	for loop := 1; loop <= loopMax; loop++ {
+		p := src.fair.tail
+		if p == nil {
+			return nil
+		}
+		if movable(src, p, cpu) {
+			return p
+		}
+		src.fair.listMoveHead(p)
+	}
+	return nil
+}
+
+// pullOne mirrors a newly-idle balance: detach one task from the CPU with
+// the most fair tasks (at least two) through detachOne.
 func (fc *fairClass) pullOne(dst *RQ) bool {
 	c := fc.core
 	var busiest *RQ
@@ -395,12 +478,7 @@ func (fc *fairClass) pullOne(dst *RQ) bool {
 	if busiest == nil {
 		return false
 	}
-	var pick *Task
-	for _, p := range busiest.fair.heap {
-		if movable(busiest, p, dst.CPU) && (pick == nil || less(pick, p)) {
-			pick = p
-		}
-	}
+	pick := detachOne(busiest, dst.CPU)
 	if pick == nil {
 		return false
 	}
@@ -410,7 +488,8 @@ func (fc *fairClass) pullOne(dst *RQ) bool {
 
 // balanceTick mirrors the periodic balance kick: a CPU with waiting fair
 // tasks pushes one to an idle CPU that may run it (what nohz idle
-// balancing achieves) and reschedules that CPU.
+// balancing achieves) and reschedules that CPU. Each attempt is a bounded
+// detachOne pass.
 func (fc *fairClass) balanceTick(rq *RQ) {
 	if rq.fair.nr < 2 || len(rq.fair.heap) == 0 {
 		return
@@ -421,12 +500,7 @@ func (fc *fairClass) balanceTick(rq *RQ) {
 		if d == nil || d == rq || !d.online || !d.IsIdle() {
 			return false
 		}
-		var pick *Task
-		for _, p := range rq.fair.heap {
-			if movable(rq, p, cpu) && (pick == nil || less(pick, p)) {
-				pick = p
-			}
-		}
+		pick := detachOne(rq, cpu)
 		if pick == nil {
 			return false
 		}
