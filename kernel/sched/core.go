@@ -134,6 +134,7 @@ func New(m *topo.Machine, host Host, opts Options) *Core {
 		byPID:    map[int32]*Task{},
 		nextPID:  1,
 		active:   topo.NewCPUMask(m.NrCPUIDs()),
+		idleMask: topo.NewCPUMask(m.NrCPUIDs()),
 		root:     &Cgroup{ID: 1, Path: "/", Weight: 100, QuotaUS: ^uint64(0), PeriodUS: 100000},
 		nextCG:   2,
 		wakerCPU: -1,
