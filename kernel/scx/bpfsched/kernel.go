@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/scxsim/scxsim/bpf/helpers"
+	"github.com/scxsim/scxsim/bpf/maps/slab"
 	"github.com/scxsim/scxsim/bpf/vm"
 	"github.com/scxsim/scxsim/kernel/ktypes"
 	"github.com/scxsim/scxsim/kernel/sched"
@@ -21,13 +22,15 @@ type Kernel struct {
 	core *sched.Core
 	sch  *Scheduler // attached scheduler, nil if none
 
-	tasks     map[*sched.Task]*taskMirror
-	recent    [4]*taskMirror // most recently used mirrors
-	byRegion  []*taskMirror  // by region id
-	mirrors   []*taskMirror  // creation order, for sweeps
-	nextSweep int
-	touched   []*taskMirror // tasks synced during the running op
-	depth     int           // ops running (nesting)
+	tasks      map[*sched.Task]*taskMirror
+	recent     [4]*taskMirror // most recently used mirrors
+	taskSlab   *slab.Slab     // task_struct mirrors, created on first use
+	bySlot     []*taskMirror  // live mirrors by slab slot
+	chunkFirst []int32        // by region id: first slot of that slab chunk, -1 if none
+	mirrors    []*taskMirror  // creation order, for sweeps
+	nextSweep  int
+	touched    []*taskMirror // tasks synced during the running op
+	depth      int           // ops running (nesting)
 
 	cgroups  map[*sched.Cgroup]*cgMirror
 	cgByAddr map[uint64]*cgMirror

@@ -2,9 +2,9 @@ package bpfsched
 
 import (
 	"encoding/binary"
-	"fmt"
 
 	"github.com/scxsim/scxsim/bpf/maps"
+	"github.com/scxsim/scxsim/bpf/maps/slab"
 	"github.com/scxsim/scxsim/bpf/vm"
 	"github.com/scxsim/scxsim/kernel/ktypes"
 	"github.com/scxsim/scxsim/kernel/sched"
@@ -98,14 +98,14 @@ func mustSize(name string) int {
 var cpumaskBytes = mustSize("cpumask")
 
 // taskMirror is the task_struct a BPF program sees for one simulated task:
-// a region of the object's address space laid out per kernel/ktypes. The
+// a slot of the object's task_struct slab laid out per kernel/ktypes. The
 // fields programs read are written from the core's task before each op
 // (only for the tasks the op involves); the fields a struct_ops program
 // may store to (p->scx.slice, p->scx.dsq_vtime, p->scx.disallow, as
 // bpf_scx_btf_struct_access() allows) are read back after it.
 type taskMirror struct {
 	p    *sched.Task
-	id   vm.RegionID
+	slot int32 // in Kernel.taskSlab
 	addr uint64
 	b    []byte
 	// refs counts references BPF took (bpf_task_acquire,
@@ -137,14 +137,16 @@ func (k *Kernel) mirrorOf(p *sched.Task) *taskMirror {
 		return m
 	}
 	k.sweepTasks()
-	b := make([]byte, taskLayout.size)
-	id, addr := k.env.mem.Map(fmt.Sprintf("task_struct %s[%d]", p.Comm, p.PID), b, vm.PermRW)
-	m := &taskMirror{p: p, id: id, addr: addr, b: b}
-	k.tasks[p] = m
-	for int(id) >= len(k.byRegion) {
-		k.byRegion = append(k.byRegion, nil)
+	if k.taskSlab == nil {
+		k.taskSlab = slab.New(k.env.mem, "task_struct", taskLayout.size, 0, vm.PermRW)
 	}
-	k.byRegion[id] = m
+	slot, _ := k.taskSlab.Alloc() // no limit: never fails
+	addr := k.taskSlab.Addr(slot)
+	b := k.taskSlab.Bytes(slot)
+	m := &taskMirror{p: p, slot: slot, addr: addr, b: b}
+	k.tasks[p] = m
+	k.indexSlot(slot, addr)
+	k.bySlot[slot] = m
 	k.mirrors = append(k.mirrors, m)
 	k.remember(m)
 	// Fields that never change.
@@ -171,18 +173,39 @@ func (k *Kernel) taskAddr(p *sched.Task) uint64 {
 	return m.addr
 }
 
-// taskAt resolves a task_struct pointer a program passed to a kfunc.
+// indexSlot records which slot starts the slab chunk (VM region) holding
+// slot, so taskAt resolves an address without a map lookup, and makes room
+// for slot in bySlot.
+func (k *Kernel) indexSlot(slot int32, addr uint64) {
+	d := addr - vm.RegionBase
+	id := int(d >> 32)
+	for id >= len(k.chunkFirst) {
+		k.chunkFirst = append(k.chunkFirst, -1)
+	}
+	k.chunkFirst[id] = slot - int32(uint32(d)/uint32(taskLayout.size))
+	for int(slot) >= len(k.bySlot) {
+		k.bySlot = append(k.bySlot, nil)
+	}
+}
+
+// taskAt resolves a task_struct pointer a program passed to a kfunc: the
+// start of a live mirror's slot.
 func (k *Kernel) taskAt(addr uint64) (*taskMirror, bool) {
 	if addr < vm.RegionBase {
 		return nil, false
 	}
 	d := addr - vm.RegionBase
 	id := d >> 32
-	if uint32(d) != 0 || id >= uint64(len(k.byRegion)) {
+	off := uint32(d)
+	if id >= uint64(len(k.chunkFirst)) || k.chunkFirst[id] < 0 || off%uint32(taskLayout.size) != 0 {
 		return nil, false
 	}
-	m := k.byRegion[id]
-	return m, m != nil && !m.dead
+	slot := int(k.chunkFirst[id]) + int(off/uint32(taskLayout.size))
+	if slot >= len(k.bySlot) {
+		return nil, false
+	}
+	m := k.bySlot[slot]
+	return m, m != nil && !m.dead && m.addr == addr
 }
 
 // syncTask writes the core's view of the task into its mirror and records
@@ -380,8 +403,8 @@ func (k *Kernel) freeMirror(m *taskMirror) {
 		}
 	}
 	maps.RegistryOf(k.env.mem).DropOwner(maps.TypeTaskStorage, m.addr)
-	k.env.mem.Unmap(m.id)
-	k.byRegion[m.id] = nil
+	k.bySlot[m.slot] = nil
+	k.taskSlab.Free(m.slot)
 	delete(k.tasks, m.p)
 }
 
