@@ -476,3 +476,18 @@ func TestDumpLenBoundary(t *testing.T) {
 		}
 	}
 }
+
+// Without a scheduler the kfuncs that resolve one return -ENODEV
+// (scx_prog_sched() finds none); argument errors come first for
+// scx_bpf_create_dsq().
+func TestKfuncsWithoutScheduler(t *testing.T) {
+	e := newEnv(t, "1x1x1x1", topo.Linear)
+	x := e.x
+	var it scx.DSQIter
+	got := []int32{x.CreateDSQ(1, -1), x.CreateDSQ(scx.DSQGlobal, -1), x.CreateDSQ(1, 9),
+		x.DsqNrQueued(1), x.IterNew(&it, 1, 0)}
+	want := []int32{-19, -22, -22, -19, -19}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("returns %v, want %v", got, want)
+	}
+}

@@ -149,7 +149,7 @@ func (x *Ext) DsqMoveToLocal(dsqID, enqFlags uint64) bool {
 // CreateDSQ is scx_bpf_create_dsq(): 0, -EINVAL or -EEXIST.
 func (x *Ext) CreateDSQ(dsqID uint64, node int32) int32 {
 	sch := x.sched()
-	if sch == nil || !x.kfAllowed(sch, kfCreateDsq) {
+	if sch != nil && !x.kfAllowed(sch, kfCreateDsq) {
 		return -int32(syscall.EINVAL)
 	}
 	if int(node) >= max(x.m.NrNodeIDs(), 1) || (node < 0 && node != -1) {
@@ -157,6 +157,9 @@ func (x *Ext) CreateDSQ(dsqID uint64, node int32) int32 {
 	}
 	if dsqID&DSQFlagBuiltin != 0 {
 		return -int32(syscall.EINVAL)
+	}
+	if sch == nil {
+		return -int32(syscall.ENODEV)
 	}
 	if _, ok := sch.userDs[dsqID]; ok {
 		return -int32(syscall.EEXIST)
@@ -192,7 +195,10 @@ func (x *Ext) DestroyDSQ(dsqID uint64) {
 // -ENOENT if there is no such DSQ.
 func (x *Ext) DsqNrQueued(dsqID uint64) int32 {
 	sch := x.sched()
-	if sch == nil || !x.kfAllowed(sch, kfDsqNrQueued) {
+	if sch == nil {
+		return -int32(syscall.ENODEV)
+	}
+	if !x.kfAllowed(sch, kfDsqNrQueued) {
 		return -int32(syscall.ENOENT)
 	}
 	switch {
@@ -252,7 +258,10 @@ type DSQIter struct {
 func (x *Ext) IterNew(it *DSQIter, dsqID, flags uint64) int32 {
 	*it = DSQIter{x: x}
 	sch := x.sched()
-	if sch == nil || !x.kfAllowed(sch, kfIterNew) {
+	if sch == nil {
+		return -int32(syscall.ENODEV)
+	}
+	if !x.kfAllowed(sch, kfIterNew) {
 		return -int32(syscall.EINVAL)
 	}
 	if flags&^DSQIterRev != 0 {
