@@ -211,23 +211,30 @@ func strncmp(e *vm.Exec, r1, r2, r3, _, _ uint64) (uint64, error) {
 	return 0, nil
 }
 
-// Mirrors bpf_per_cpu_ptr(ptr, cpu): NULL for cpu >= nr_cpu_ids.
+// Mirrors bpf_per_cpu_ptr(ptr, cpu): NULL for cpu >= nr_cpu_ids. ptr is a
+// kernel per-CPU variable or an object from bpf_percpu_obj_new.
 func perCPUPtr(e *vm.Exec, r1, r2, _, _, _ uint64) (uint64, error) {
-	k, _, err := kernelOf(e)
+	k, rt, err := kernelOf(e)
 	if err != nil {
 		return 0, err
 	}
 	if int64(uint32(r2)) >= int64(k.NrCPUIDs()) {
 		return 0, nil
 	}
+	if a, ok := rt.percpuCopy(r1, int(uint32(r2))); ok {
+		return a, nil
+	}
 	return k.PerCPUPtr(r1, int(uint32(r2))), nil
 }
 
 // Mirrors bpf_this_cpu_ptr(ptr).
 func thisCPUPtr(e *vm.Exec, r1, _, _, _, _ uint64) (uint64, error) {
-	k, _, err := kernelOf(e)
+	k, rt, err := kernelOf(e)
 	if err != nil {
 		return 0, err
+	}
+	if a, ok := rt.percpuCopy(r1, e.CPU); ok {
+		return a, nil
 	}
 	return k.PerCPUPtr(r1, e.CPU), nil
 }

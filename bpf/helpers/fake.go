@@ -33,6 +33,7 @@ type FakeTask struct {
 	Pid, Tgid int32
 	Comm      string
 	Refs      int
+	Cgroup    uint64 // the task's cgroup (TaskCgroup), 0 for none
 }
 
 // FakeCgroup is a cgroup of a FakeKernel.
@@ -240,6 +241,14 @@ func (k *FakeKernel) CgroupChildren(cgrp uint64) []uint64 {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TaskCgroup implements TaskCgrouper.
+func (k *FakeKernel) TaskCgroup(task uint64) uint64 {
+	if t, ok := k.Tasks[task]; ok {
+		return t.Cgroup
+	}
+	return 0
 }
 
 // CgroupAlive implements Kernel.

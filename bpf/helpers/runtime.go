@@ -34,6 +34,11 @@ type Runtime struct {
 	// local_type_id of p, for bpf_obj_new_impl calls the loader did not
 	// rewrite the verifier's way (see objNew).
 	ObjSize func(p *vm.Program, localTypeID uint32) (uint32, bool)
+	// ObjRefcountOff, if set with ObjSize, gives the offset of the struct
+	// bpf_refcount member of program-local type localTypeID, -1 if it has
+	// none: the part of the verifier's btf_struct_meta record that
+	// bpf_obj_new, bpf_obj_drop and bpf_refcount_acquire use.
+	ObjRefcountOff func(p *vm.Program, localTypeID uint32) int
 
 	kernel Kernel
 	opts   Options
@@ -44,6 +49,7 @@ type Runtime struct {
 	classes [objClasses]*slab.Slab
 	big     map[uint64]bigObj
 	objs    map[uint64]objInfo
+	percpu  map[uint64]uint32 // bpf_percpu_obj_new objects: stride of the per-CPU copies
 
 	timers    map[uint64]*timer
 	nextTimer uint64
@@ -56,7 +62,7 @@ type Runtime struct {
 // maps.RegistryOf(mem).
 func NewRuntime(mem *vm.Memory, k Kernel, opts Options) *Runtime {
 	rt := &Runtime{Mem: mem, Maps: maps.RegistryOf(mem), kernel: k, opts: opts,
-		big: map[uint64]bigObj{}, objs: map[uint64]objInfo{}, timers: map[uint64]*timer{}}
+		big: map[uint64]bigObj{}, objs: map[uint64]objInfo{}, percpu: map[uint64]uint32{}, timers: map[uint64]*timer{}}
 	rt.Maps.SetReleaser(rt)
 	return rt
 }
@@ -107,7 +113,11 @@ func (rt *Runtime) releaseKptr(target btf.Type, obj uint64) {
 	case "bpf_cpumask":
 		rt.cpumaskPut(obj)
 	default:
-		rt.objFree(obj)
+		if _, ok := rt.percpu[obj]; ok {
+			rt.percpuFree(obj)
+			return
+		}
+		rt.objDropRef(obj)
 	}
 }
 
@@ -158,9 +168,10 @@ func (rt *Runtime) Prandom(cpu int) uint32 {
 const objClasses = 9 // 16 << 0 .. 16 << 8
 
 type objInfo struct {
-	class int8 // -1: big
-	idx   int32
-	size  uint32
+	class  int8 // -1: big
+	idx    int32
+	size   uint32
+	refOff int32 // offset of the object's struct bpf_refcount, -1 if none
 }
 
 type bigObj struct{ id vm.RegionID }
@@ -181,7 +192,7 @@ func (rt *Runtime) objAlloc(size uint32) uint64 {
 		}
 		idx, _ := rt.classes[c].Alloc()
 		a := rt.classes[c].Addr(idx)
-		rt.objs[a] = objInfo{class: int8(c), idx: idx, size: size}
+		rt.objs[a] = objInfo{class: int8(c), idx: idx, size: size, refOff: -1}
 		return a
 	}
 	if size > 1<<30 {
@@ -189,7 +200,7 @@ func (rt *Runtime) objAlloc(size uint32) uint64 {
 	}
 	id, a := rt.Mem.Map("bpf object", make([]byte, size), vm.PermRW)
 	rt.big[a] = bigObj{id: id}
-	rt.objs[a] = objInfo{class: -1, size: size}
+	rt.objs[a] = objInfo{class: -1, size: size, refOff: -1}
 	return a
 }
 

@@ -138,7 +138,20 @@ func (k *Kernel) findCgroup(id uint64) *sched.Cgroup {
 	return nil
 }
 
-var _ helpers.CgroupWalker = (*Kernel)(nil)
+var (
+	_ helpers.CgroupWalker = (*Kernel)(nil)
+	_ helpers.TaskCgrouper = (*Kernel)(nil)
+)
+
+// TaskCgroup implements helpers.TaskCgrouper: the struct cgroup of the
+// task's cgroup (its css_set's dfl_cgrp), 0 for a non-task.
+func (k *Kernel) TaskCgroup(addr uint64) uint64 {
+	m, ok := k.taskAt(addr)
+	if !ok {
+		return 0
+	}
+	return k.cgroupAddr(m.p.Cgroup())
+}
 
 // CgroupParent implements helpers.CgroupWalker: the struct cgroup of the
 // parent of the cgroup at addr (a cgroup's css is its first member, so css

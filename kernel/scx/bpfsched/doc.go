@@ -60,7 +60,19 @@
 // time and jiffies from the core's host, the task running on each CPU,
 // task and cgroup lookup and references, per-CPU variables (runqueues,
 // sd_llc_*, refreshed when a program takes a per-CPU pointer), BPF timers
-// through the host's timer queue and printk to a sink.
+// through the host's timer queue and printk to a sink. It also walks the
+// core's cgroup hierarchy (helpers.CgroupWalker, bpf_for_each(css, ...))
+// and gives each task's cgroup (helpers.TaskCgrouper,
+// bpf_task_under_cgroup()). bpf_obj_new() and bpf_percpu_obj_new() are
+// sized from the program-local type id the program passes, with the
+// type's struct bpf_refcount, as the verifier finds them.
+//
+// Every kfunc of the simulated kernel's BTF has an implementation. The
+// scx_bpf_sub_* kfuncs behave as in a kernel with no sub-scheduler
+// attached: no cgroup id names a child scheduler (scx_bpf_sub_dispatch()
+// is false, the others -ENODEV), a cpu-form caller of the sub-cap kfuncs is
+// disabled ("sub-cap kfuncs require a cid-form scheduler"), and
+// scx_bpf_sub_caps() for self reads the root's caps, the whole cid space.
 //
 // cid-form: the core allocates the per-CPU set_cmask scratch cmasks with
 // the arena sub-allocator, fills them through the arena's kernel view and

@@ -104,6 +104,7 @@ func NewEnv(cfg Config) (*Env, error) {
 	env.table.AddKfuncs(arena.Kfuncs(nil))
 	env.table.AddKfuncs(env.streams.Kfuncs())
 	env.table.AddKfuncs(scxKfuncs())
+	env.table.AddKfuncs(subKfuncs())
 
 	// The per-CPU area behind the __ksym kernel variables: one copy per
 	// CPU, the symbols pointing at CPU 0's (per_cpu_ptr adds the offset).

@@ -85,24 +85,3 @@ func FuzzKfuncArgs(f *testing.F) {
 		}
 	})
 }
-
-// TestKfuncTable: every scx_bpf_* kfunc the simulated kernel declares is
-// implemented, except the sub-scheduler ones (scxsim runs one root
-// scheduler).
-func TestKfuncTable(t *testing.T) {
-	_, resolve := scxKfuncNames(t)
-	var missing []string
-	for _, k := range ktypes.Kfuncs() {
-		if k.In(ktypes.SetGeneric) {
-			continue
-		}
-		if _, ok := resolve(k.Name); !ok {
-			missing = append(missing, k.Name)
-		}
-	}
-	want := []string{"scx_bpf_sub_caps", "scx_bpf_sub_dispatch", "scx_bpf_sub_grant", "scx_bpf_sub_kill_bstr", "scx_bpf_sub_revoke"}
-	slices.Sort(missing)
-	if !slices.Equal(missing, want) {
-		t.Errorf("unimplemented kfuncs %v, want only %v", missing, want)
-	}
-}

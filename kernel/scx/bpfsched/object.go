@@ -35,7 +35,17 @@ func Load(raw []byte, cfg Config) (*Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	obj, err := loader.Load(raw, opts)
+	spec, err := loader.Open(raw, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range opts.Globals {
+		if err := spec.SetGlobalString(g); err != nil {
+			return nil, err
+		}
+	}
+	env.useObjectTypes(spec)
+	obj, err := spec.Load()
 	if err != nil {
 		return nil, err
 	}
