@@ -8,9 +8,9 @@
  * - declares one arena map and keeps its global state there (an
  *   __arena_global struct: counters and the idle-cid cmask);
  * - allocates per-task contexts from arena pages obtained with
- *   bpf_arena_alloc_pages() in ops.init(), hands them out through a free
- *   list guarded by a bpf_res_spin_lock, and finds a task's context
- *   through task storage holding an arena pointer;
+ *   bpf_arena_alloc_pages() a chunk at a time as tasks arrive, keeps freed
+ *   ones on a free list guarded by a bpf_res_spin_lock, and finds a task's
+ *   context through task storage holding an arena pointer;
  * - copies each task's allowed cids from the cmask the kernel passes to
  *   ops_cid.set_cmask(), read through an __arena pointer;
  * - tracks idle cids itself in ops_cid.update_idle() (implementing it
@@ -26,14 +26,19 @@ char _license[] SEC("license") = "GPL";
 #define SHARED_DSQ	0
 
 const volatile u64 slice_ns = SCX_SLICE_DFL;
-const volatile u32 max_tasks = 1024;
+/* Most task contexts handed out at once; 0: as many as the arena holds. */
+const volatile u32 max_tasks;
 
 UEI_DEFINE(uei);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARENA);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 1 << 12);		/* pages */
+	/*
+	 * 4 GiB of address space, the most an arena spans. Pages are
+	 * populated only when allocated, so this costs nothing up front.
+	 */
+	__uint(max_entries, 1 << 20);		/* pages */
 	__ulong(map_extra, 1ull << 44);		/* user address of page 0 */
 } arena SEC(".maps");
 
@@ -52,8 +57,13 @@ struct task_ctx {
 
 typedef struct task_ctx __arena task_ctx_t;
 
+/* Task contexts come from the arena in chunks of this many pages. */
+#define CHUNK_PAGES	16
+#define CTXS_PER_CHUNK	(CHUNK_PAGES * PAGE_SIZE / sizeof(struct task_ctx))
+
 struct cidq_state {
 	u32			nr_cids;
+	u32			nr_ctxs;	/* task contexts carved from chunks */
 	task_ctx_t		*free;		/* free list of task contexts */
 	u64			nr_direct;	/* placed on an idle cid at wakeup */
 	u64			nr_queued;	/* went through the shared DSQ */
@@ -63,7 +73,7 @@ struct cidq_state {
 
 struct cidq_state __arena_global st;
 
-/* Guards st.free; in its own .data section as bpf_res_spin_lock requires. */
+/* Guards st.free and st.nr_ctxs; in its own .data section as bpf_res_spin_lock requires. */
 private(cidq_lock) struct bpf_res_spin_lock free_lock;
 
 struct task_ctx_ref {
@@ -179,6 +189,53 @@ void BPF_STRUCT_OPS(cidq_set_cmask, struct task_struct *p, const struct scx_cmas
 	cmask_copy(&taskc->allowed.mask, cmask);
 }
 
+/*
+ * Carve a new chunk of task contexts (as many as max_tasks still allows):
+ * return the first and put the others on the free list. Sleepable context
+ * only (bpf_arena_alloc_pages()).
+ */
+static task_ctx_t *ctx_grow(void)
+{
+	task_ctx_t *taskc, *head = NULL, *tail = NULL;
+	u8 __arena *chunk;
+	u32 n = CTXS_PER_CHUNK, i;
+
+	if (bpf_res_spin_lock(&free_lock))
+		return NULL;
+	if (max_tasks && st.nr_ctxs >= max_tasks)
+		n = 0;
+	else if (max_tasks && max_tasks - st.nr_ctxs < n)
+		n = max_tasks - st.nr_ctxs;
+	st.nr_ctxs += n;
+	bpf_res_spin_unlock(&free_lock);
+	if (!n)
+		return NULL;
+
+	chunk = bpf_arena_alloc_pages(&arena, NULL, CHUNK_PAGES, NUMA_NO_NODE, 0);
+	if (!chunk) {
+		if (!bpf_res_spin_lock(&free_lock)) {
+			st.nr_ctxs -= n;
+			bpf_res_spin_unlock(&free_lock);
+		}
+		return NULL;
+	}
+
+	/* Link contexts 1..n-1 in address order, then splice them in. */
+	bpf_for(i, 1, n) {
+		taskc = (task_ctx_t *)(chunk + (n - i) * sizeof(struct task_ctx));
+		taskc->next_free = head;
+		head = taskc;
+		if (!tail)
+			tail = taskc;
+	}
+	if (head && tail && !bpf_res_spin_lock(&free_lock)) {
+		tail->next_free = st.free;
+		st.free = head;
+		bpf_res_spin_unlock(&free_lock);
+	}
+	return (task_ctx_t *)chunk;
+}
+
 s32 BPF_STRUCT_OPS_SLEEPABLE(cidq_init_task, struct task_struct *p,
 			     struct scx_init_task_args *args)
 {
@@ -196,7 +253,7 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(cidq_init_task, struct task_struct *p,
 	if (taskc)
 		st.free = taskc->next_free;
 	bpf_res_spin_unlock(&free_lock);
-	if (!taskc)
+	if (!taskc && !(taskc = ctx_grow()))
 		return -ENOMEM;
 
 	taskc->next_free = NULL;
@@ -239,8 +296,6 @@ void BPF_STRUCT_OPS(cidq_dump, struct scx_dump_ctx *dctx)
 s32 BPF_STRUCT_OPS_SLEEPABLE(cidq_init)
 {
 	u32 nr_cids = scx_bpf_nr_cids();
-	u32 nr_pages, i;
-	u8 __arena *slab;
 
 	if (nr_cids > MAX_CIDS) {
 		scx_bpf_error("%u cids, cidq handles %u", nr_cids, MAX_CIDS);
@@ -248,20 +303,6 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(cidq_init)
 	}
 	st.nr_cids = nr_cids;
 	cmask_init(&st.idle.mask, 0, nr_cids);
-
-	nr_pages = (max_tasks * sizeof(struct task_ctx) + PAGE_SIZE - 1) / PAGE_SIZE;
-	slab = bpf_arena_alloc_pages(&arena, NULL, nr_pages, NUMA_NO_NODE, 0);
-	if (!slab) {
-		scx_bpf_error("cannot allocate %u arena pages", nr_pages);
-		return -ENOMEM;
-	}
-	/* Thread the slab onto the free list, last entry first. */
-	bpf_for(i, 0, max_tasks) {
-		task_ctx_t *taskc = (task_ctx_t *)(slab + (max_tasks - 1 - i) * sizeof(struct task_ctx));
-
-		taskc->next_free = st.free;
-		st.free = taskc;
-	}
 
 	return scx_bpf_create_dsq(SHARED_DSQ, NUMA_NO_NODE);
 }
