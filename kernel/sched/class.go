@@ -58,7 +58,8 @@ type Class interface {
 	// PickTask mirrors pick_task: the task to run next, nil if none. It
 	// does not change what runs; SetNext does.
 	PickTask(rq *RQ) *Task
-	// PutPrev mirrors put_prev_task: p stops being rq's current task.
+	// PutPrev mirrors put_prev_task: p stops being rq's current task;
+	// next is nil when the stopper preempts p to move it off the CPU.
 	PutPrev(rq *RQ, p *Task, next *Task)
 	// SetNext mirrors set_next_task: p becomes rq's current task.
 	SetNext(rq *RQ, p *Task, first bool)

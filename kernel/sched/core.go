@@ -652,16 +652,23 @@ func (c *Core) schedule(rq *RQ, preempt bool) {
 	if !preempt && prev.state != Runnable && prev.onRQ {
 		c.deactivateTask(rq, prev, DequeueSleep|DequeueNoClock)
 	}
-	// An offline CPU keeps nothing: its running task leaves with it.
-	var pushPrev bool
+	// An offline CPU keeps nothing, and a running task whose affinity
+	// left its CPU moves. The kernel's stopper (migration_cpu_stop(),
+	// balance_push()) preempts it first: put_prev_task() with the task
+	// still queued. Then it is moved as a queued task, and the CPU picks
+	// with the stopper, not the task, as the previous one.
+	var pushPrev, prevPut bool
 	if prev != rq.idle && prev.onRQ && (!rq.online || (prev.pendingMigration && !prev.cpus.Test(rq.CPU))) {
 		prev.pendingMigration = false
+		prev.class.PutPrev(rq, prev, nil)
+		prevPut = true
+		rq.curr = rq.idle
 		prev.migrating = true
 		c.deactivateTask(rq, prev, DequeueNoClock|DequeueMigrating)
 		prev.migrating = false
 		pushPrev = true
 	}
-	next := c.pickNextTask(rq, prev)
+	next := c.pickNextTask(rq, prev, prevPut)
 	rq.nextClass = next.class
 	rq.needResched = false
 	if next != prev {
@@ -692,8 +699,9 @@ func (c *Core) schedule(rq *RQ, preempt bool) {
 // pickNextTask mirrors pick_next_task() -> __pick_next_task(): balance
 // from prev's class (from ext when sched_ext is enabled and prev's class
 // is below it), pick from the highest class with a task, then
-// put_prev_set_next_task().
-func (c *Core) pickNextTask(rq *RQ, prev *Task) *Task {
+// put_prev_set_next_task() (without the put when prevPut: prev was put
+// already).
+func (c *Core) pickNextTask(rq *RQ, prev *Task, prevPut bool) *Task {
 	// prev_balance()
 	start := prev.class
 	if c.ext != nil && c.ext.Enabled() && c.classAbove(c.ext, start) {
@@ -718,7 +726,9 @@ func (c *Core) pickNextTask(rq *RQ, prev *Task) *Task {
 		next = rq.idle
 	}
 	if next != prev {
-		prev.class.PutPrev(rq, prev, next)
+		if !prevPut {
+			prev.class.PutPrev(rq, prev, next)
+		}
 		next.class.SetNext(rq, next, true)
 	}
 	return next

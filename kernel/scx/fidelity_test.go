@@ -491,3 +491,61 @@ func TestKfuncsWithoutScheduler(t *testing.T) {
 		t.Fatalf("returns %v, want %v", got, want)
 	}
 }
+
+// A running task that must leave its CPU (its affinity no longer includes
+// it, or the CPU goes offline) is preempted by the stopper first: the
+// scheduler sees ops.stopping() with runnable=true, then the task is
+// enqueued on another CPU without ops.quiescent()/ops.runnable() (a
+// migration). The affinity change itself cycles the running task through
+// dequeue/enqueue (stopping false, quiescent, runnable, running) first.
+func TestRunningTaskMigrationStopping(t *testing.T) {
+	cases := []struct {
+		name string
+		move func(e *env, p *sched.Task) error
+		want []string
+	}{
+		{"affinity", func(e *env, p *sched.Task) error { return e.c.SetAffinity(p, mask(2, 1)) },
+			[]string{"stopping false", "quiescent", "runnable", "running cpu0", "stopping true", "enqueue cpu1", "running cpu1"}},
+		{"offline", func(e *env, p *sched.Task) error { return e.c.SetOnline(0, false) },
+			[]string{"stopping true", "enqueue cpu1", "running cpu1"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, "1x1x2x1", topo.Linear)
+			x := e.x
+			var log []string
+			rec := false
+			r := func(f string, a ...any) {
+				if rec {
+					log = append(log, fmt.Sprintf(f, a...))
+				}
+			}
+			sch := e.register(&scx.Ops{Name: "mig",
+				SelectCPU: func(p *sched.Task, prev int32, wf uint64) int32 { return 0 },
+				Enqueue: func(p *sched.Task, f uint64) {
+					r("enqueue cpu%d", p.CPU())
+					x.DsqInsert(p, scx.DSQGlobal, 0, 0)
+				},
+				Stopping:   func(p *sched.Task, runnable bool) { r("stopping %v", runnable) },
+				Quiescent:  func(p *sched.Task, f uint64) { r("quiescent") },
+				Runnable:   func(p *sched.Task, f uint64) { r("runnable") },
+				Running:    func(p *sched.Task) { r("running cpu%d", p.CPU()) },
+				CPUOnline:  func(cpu int32) {},
+				CPUOffline: func(cpu int32) {},
+			})
+			p := e.spawn("p", schedtest.Behavior{}, sched.TaskSpec{CPU: 0})
+			e.d.Run(2_000_000)
+			if e.c.RQ(0).Curr() != p {
+				t.Fatalf("cpu0 runs %s", e.c.RQ(0).Curr())
+			}
+			rec = true
+			if err := c.move(e, p); err != nil {
+				t.Fatal(err)
+			}
+			e.d.Run(3_000_000)
+			if fmt.Sprint(log) != fmt.Sprint(c.want) || sch.ExitKind() != scx.ExitNone {
+				t.Fatalf("ops %v, want %v (exit %q)", log, c.want, sch.ExitInfo().Msg)
+			}
+		})
+	}
+}
