@@ -549,3 +549,19 @@ func TestRunningTaskMigrationStopping(t *testing.T) {
 		})
 	}
 }
+
+// ops.cgroup_init() failing while the scheduler is enabled is reported
+// with the value it returned (scx_cgroup_init() does not sanitize it).
+func TestCgroupInitFailureMessage(t *testing.T) {
+	for _, ret := range []int32{-12, 5} {
+		t.Run(fmt.Sprint(ret), func(t *testing.T) {
+			e := newEnv(t, "1x1x1x1", topo.Linear)
+			sch := e.register(&scx.Ops{Name: "cg",
+				CgroupInit: func(cg *sched.Cgroup, a scx.CgroupInitArgs) int32 { return ret },
+			})
+			if want := fmt.Sprintf("ops.cgroup_init() failed (%d)", ret); sch.ExitInfo().Msg != want {
+				t.Fatalf("exit %q, want %q", sch.ExitInfo().Msg, want)
+			}
+		})
+	}
+}

@@ -185,7 +185,8 @@ func (x *Ext) cgroupInitAll(sch *Sched) int {
 		args := x.cgroupArgs(cg)
 		x.call(sch, opCgroupInit, nil, nil, nil, func() { ret = sch.ops.CgroupInit(cg, args) })
 		if ret != 0 {
-			ret = x.sanitizeErr(sch, "cgroup_init", ret)
+			// The enable path reports the value as returned (no
+			// scx_ops_sanitize_err(), unlike scx_tg_online()).
 			x.scxError(sch, "ops.cgroup_init() failed (%d)", ret)
 			return int(ret)
 		}
