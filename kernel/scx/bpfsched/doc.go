@@ -11,6 +11,12 @@
 //	s.Detach()                  // bpf_scx_unreg()
 //	obj.Close()                 // drop the object's own handles
 //
+// Before loading, Load sizes the exit dump buffer of an scx-style user
+// exit info (UEI_DEFINE(NAME): char RESIZABLE_ARRAY(data, NAME_dump) and
+// const volatile u32 NAME_dump_len) to the ops' exit_dump_len, or scx's
+// UEI_DUMP_DFL_LEN when it is 0, as UEI_SET_SIZE() does from user space
+// (loader.Spec.SetMapValueSize, bpf_map__set_value_size()).
+//
 // Load builds an Env, the simulated kernel one object lives in: its
 // address space, the BTF of kernel/ktypes, the helper table of bpf/helpers
 // plus the arena, stream and scx_bpf_* kfuncs, the per-op and per-form

@@ -44,6 +44,9 @@ func Load(raw []byte, cfg Config) (*Object, error) {
 			return nil, err
 		}
 	}
+	if err := sizeExitDumps(spec); err != nil {
+		return nil, err
+	}
 	env.useObjectTypes(spec)
 	obj, err := spec.Load()
 	if err != nil {
