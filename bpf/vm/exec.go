@@ -221,6 +221,12 @@ func (e *Exec) Steps() uint64 {
 	return e.levels[e.level-1].steps
 }
 
+// LastSteps returns the instructions executed by the most recently finished
+// Run, whether it was nested in another or not (Steps, while an outer
+// program runs, counts the outer one). Each Run counts only its own
+// instructions, not those of Runs nested in it.
+func (e *Exec) LastSteps() uint64 { return e.lastSteps }
+
 // Slice returns the size bytes at addr for a helper to read or write: a
 // region of Mem (the stack included) or, for arena addresses, a populated
 // page of the running program's arena (not straddling pages).

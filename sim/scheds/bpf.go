@@ -77,10 +77,8 @@ func (b *BPFScheduler) Attach(core *sched.Core) error {
 	b.obj = obj
 	b.x = scx.New(core)
 	b.count = NewCounter()
-	k := obj.Kernel()
-	x := b.x
-	b.count.Measure = func() uint64 { return k.Exec(int(x.ThisCPU())).Steps() }
 	obj.OpsHook = b.count.Wrap
+	obj.OpRunHook = b.count.AddInsns
 	s, err := obj.Attach(b.x)
 	if err != nil {
 		return fmt.Errorf("%s: %w", b.name, err)

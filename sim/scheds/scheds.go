@@ -170,15 +170,14 @@ func exitKindName(k scx.ExitKind) string {
 	return fmt.Sprintf("kind %d", int(k))
 }
 
-// Counter counts op calls by wrapping an Ops value's functions and, when
-// Measure is set, the instructions each outermost op executed.
+// Counter counts op calls by wrapping an Ops value's functions, and the
+// BPF instructions each op executed: AddInsns charges a program run to the
+// innermost op running, so an op nested in another (one a kfunc
+// triggers) is charged its own instructions and the outer op only its own.
 type Counter struct {
-	slots map[string]*opSlot
-	names []string
-	depth int
-	// Measure returns the instructions the op that just returned
-	// executed (called after each op that is not nested in another).
-	Measure func() uint64
+	slots   map[string]*opSlot
+	names   []string
+	running []*opSlot // ops in progress, innermost last
 }
 
 type opSlot struct{ calls, insns uint64 }
@@ -198,13 +197,17 @@ func (c *Counter) slot(name string) *opSlot {
 
 func (c *Counter) enter(s *opSlot) {
 	s.calls++
-	c.depth++
+	c.running = append(c.running, s)
 }
 
-func (c *Counter) leave(s *opSlot) {
-	c.depth--
-	if c.depth == 0 && c.Measure != nil {
-		s.insns += c.Measure()
+func (c *Counter) leave(s *opSlot) { c.running = c.running[:len(c.running)-1] }
+
+// AddInsns charges n instructions, one program run's, to the innermost op
+// in progress (bpfsched.Object.OpRunHook). Runs outside any op are not
+// counted.
+func (c *Counter) AddInsns(n uint64) {
+	if k := len(c.running); k > 0 {
+		c.running[k-1].insns += n
 	}
 }
 

@@ -17,7 +17,13 @@ type Object struct {
 	// OpsHook, when set, sees the ops Attach built before they are
 	// registered (the simulator wraps them to count op calls).
 	OpsHook func(*scx.Ops)
-	closed  bool
+	// OpRunHook, when set, is called after each run of a struct_ops
+	// member program with the instructions that run executed itself.
+	// An op a kfunc triggers while another op's program runs is a run
+	// of its own, reported (first) on its own and not counted in the
+	// outer one, so each op is charged exactly its own instructions.
+	OpRunHook func(insns uint64)
+	closed    bool
 }
 
 // Load loads a clang-built sched_ext object (cpu- or cid-form) for the

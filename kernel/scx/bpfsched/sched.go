@@ -201,6 +201,9 @@ func (s *Scheduler) exec(cx *cpuExec, f *opFrame, prog *vm.Program) (uint64, boo
 	k.depth++
 	r0, err := cx.e.Run(prog, f.addr)
 	k.depth--
+	if h := s.obj.OpRunHook; h != nil {
+		h(cx.e.LastSteps())
+	}
 	cpu := cx.e.CPU
 	cx.pop()
 	cx.leave(f.prevCPU)
