@@ -8,6 +8,7 @@ FUZZ_TARGETS := \
 	./bpf/vm:FuzzExec \
 	./bpf/maps:FuzzHashModel \
 	./bpf/loader:FuzzLoad \
+	./bpf/loader:FuzzSetGlobalString \
 	./kernel/topo:FuzzParse \
 	./bpf/stream:FuzzBprintf \
 	./bpf/asm:FuzzAssemble \

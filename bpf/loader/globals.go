@@ -91,15 +91,28 @@ func (s *Spec) SetGlobal(name string, value any) error {
 // SetGlobalString applies an override of the form NAME=VALUE, VALUE being
 // parsed according to the variable's BTF type: integers (decimal, 0x, 0o,
 // 0b, negative), bools (true/false/1/0), enums (enumerator name or number),
-// char arrays (the text, optionally in double quotes).
+// char arrays (the text, optionally in double quotes), arrays of wider
+// integers, bools or enums (comma-separated values, one per element from
+// the first, the rest zero). NAME[i]=VALUE sets element i of an integer
+// or char array alone.
 func (s *Spec) SetGlobalString(assign string) error {
 	name, val, ok := strings.Cut(assign, "=")
 	if !ok || name == "" {
 		return fmt.Errorf("global override %q: want NAME=VALUE", assign)
 	}
+	base, idx, isElem, err := cutIndex(name)
+	if err != nil {
+		return fmt.Errorf("global override %q: %w", assign, err)
+	}
+	if isElem {
+		return s.setElementString(base, idx, val)
+	}
 	g := s.globalBy[name]
 	if g == nil {
 		return fmt.Errorf("global variable '%s' not found", name)
+	}
+	if _, _, _, ok := intArray(g.Type); ok && !isByteArray(g.Type) {
+		return s.setArrayString(g, val)
 	}
 	v, err := parseValue(g.Type, val)
 	if err != nil {

@@ -1,7 +1,8 @@
 /* Resizable global arrays, as scx schedulers declare them
  * (RESIZABLE_ARRAY(elfsec, arr): a one-element array alone in a
  * .ELFSEC.ARR section) and size them from user space before load with
- * bpf_map__set_value_size(). fill writes nr_slots elements. */
+ * bpf_map__set_value_size(). fill writes nr_slots elements. Also arrays
+ * of integers that front ends fill before load. */
 #include "mini.h"
 
 #define BPF_MAP_TYPE_RINGBUF 27
@@ -33,6 +34,16 @@ struct {
 } rb SEC(".maps");
 
 u64 sum;
+
+/* Arrays a front end fills with --set before load. */
+enum mode { MODE_A, MODE_B = 5 };
+const volatile u32 cpu_order[8];
+const volatile short deltas[4];
+const volatile bool enabled[3];
+const volatile enum mode modes[2];
+const volatile char label[8];
+const volatile u8 bytes[4];
+u64 matrix[2][2];
 
 SEC("syscall")
 int fill(void *ctx)
