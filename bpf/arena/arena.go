@@ -104,7 +104,7 @@ type Arena struct {
 	*maps.Base
 	mu        sync.Mutex
 	spec      maps.Spec
-	view      vm.Arena // UserBase, Pages, Fault: what the VM reads
+	view      vm.Arena // UserBase, Dir, Fault: what the VM reads
 	userStart uint64   // user_vm_start (0 until Mmap or map_extra)
 	userEnd   uint64   // user_vm_end
 	rt        rangeTree
@@ -158,7 +158,7 @@ func New(mem *vm.Memory, spec *maps.Spec, opts Options) (*Arena, error) {
 		a.userEnd = a.userStart + size
 	}
 	a.setViewBase()
-	a.view.Pages = make([]*[PageSize]byte, spec.MaxEntries)
+	a.view.Dir = vm.NewArenaDir(spec.MaxEntries)
 	a.view.Fault = a.bpfFault
 	a.Base = maps.NewBase(mem, spec, a, 1, a.release)
 	views.Store(&a.view, a)
@@ -334,11 +334,11 @@ func (a *Arena) Violations() uint64 {
 func (a *Arena) IsScratch(kaddr uint64) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	slot, out := a.slot(kaddr)
-	if out {
+	if kaddr >= windowSize || int64(a.pgoff(kaddr)) >= int64(a.spec.MaxEntries) {
 		return a.outside[kaddr>>pageShift]
 	}
-	return slot != nil && *slot == a.scratch
+	p := a.view.Page(a.pgoff(kaddr))
+	return p != nil && p == a.scratch
 }
 
 // slot returns the page slot of kernel-view address kaddr, or out=true when
@@ -349,10 +349,39 @@ func (a *Arena) slot(kaddr uint64) (slot **[PageSize]byte, out bool) {
 		return nil, true
 	}
 	pg := a.pgoff(kaddr)
-	if int64(pg) >= int64(len(a.view.Pages)) {
+	if int64(pg) >= int64(a.spec.MaxEntries) {
 		return nil, true
 	}
-	return &a.view.Pages[pg], false
+	return a.pageSlot(pg), false
+}
+
+// pageSlot returns the page table entry of page pg (below max_entries),
+// allocating its leaf: the table grows with the pages populated, as the
+// kernel's page tables do.
+func (a *Arena) pageSlot(pg uint32) **[PageSize]byte {
+	l := a.view.Dir[pg>>vm.LeafShift]
+	if l == nil {
+		l = new(vm.ArenaLeaf)
+		a.view.Dir[pg>>vm.LeafShift] = l
+	}
+	return &l[pg&(vm.LeafPages-1)]
+}
+
+// dropRange releases pages [pg, pg+cnt), skipping leaves never allocated.
+func (a *Arena) dropRange(pg, cnt uint32) {
+	for end := uint64(pg) + uint64(cnt); uint64(pg) < end; {
+		l := a.view.Dir[pg>>vm.LeafShift]
+		next := min(end, (uint64(pg)>>vm.LeafShift+1)<<vm.LeafShift)
+		if l != nil {
+			for ; uint64(pg) < next; pg++ {
+				a.dropPage(&l[pg&(vm.LeafPages-1)])
+			}
+		}
+		pg = uint32(next)
+		if next == end {
+			return
+		}
+	}
 }
 
 // release frees every page but the scratch page when the last reference
@@ -361,14 +390,19 @@ func (a *Arena) release() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.released = true
-	for i, p := range a.view.Pages {
-		if p != nil && p != a.scratch {
-			a.owned--
-			livePages.Add(-1)
+	for _, l := range a.view.Dir {
+		if l == nil {
+			continue
 		}
-		a.view.Pages[i] = nil
+		for i, p := range l {
+			if p != nil && p != a.scratch {
+				a.owned--
+				livePages.Add(-1)
+			}
+			l[i] = nil
+		}
 	}
-	a.view.Pages = nil
+	a.view.Dir = nil
 	a.outside = nil
 	a.scratch = nil
 	a.rt = rangeTree{}

@@ -56,7 +56,7 @@ func TestKernelAccessScratch(t *testing.T) {
 		t.Fatalf("reports %q", s.got)
 	}
 	// The VM sees scratch there too: BPF accesses no longer fault.
-	if a.VM().Pages[2] == nil || a.VM().Pages[2] != a.VM().Pages[3] {
+	if a.VM().Page(2) == nil || a.VM().Page(2) != a.VM().Page(3) {
 		t.Fatal("VM view lacks the scratch mapping")
 	}
 	// User space cannot map a scratched page.

@@ -63,7 +63,7 @@ func (a *Arena) AllocPages(uaddr uint64, pageCnt uint32, nodeID int32) uint64 {
 	}
 	a.rt.clear(pgoff, pageCnt)
 	for i := uint32(0); i < pageCnt; i++ {
-		slot := &a.view.Pages[pgoff+i]
+		slot := a.pageSlot(pgoff + i)
 		a.dropPage(slot) // a scratch mapping gives way
 		*slot = a.newPage()
 	}
@@ -98,9 +98,7 @@ func (a *Arena) FreePages(uaddr uint64, pageCnt uint32) {
 	cnt := uint32((end - full) >> pageShift)
 	pgoff := a.pgoff(lo)
 	a.rt.set(pgoff, cnt)
-	for i := uint32(0); i < cnt; i++ {
-		a.dropPage(&a.view.Pages[pgoff+i])
-	}
+	a.dropRange(pgoff, cnt)
 }
 
 // ReservePages keeps pageCnt pages from uaddr out of the allocator without
@@ -148,8 +146,7 @@ func (a *Arena) userPage(uaddr uint64) (*[PageSize]byte, error) {
 		return nil, &SegvError{uaddr, "not in the arena's user mapping"}
 	}
 	pg := uint32((uaddr - a.userStart) >> pageShift)
-	slot := &a.view.Pages[pg]
-	if p := *slot; p != nil {
+	if p := a.view.Page(pg); p != nil {
 		if p == a.scratch {
 			return nil, &SegvError{uaddr, "page holds the scratch page after a kernel fault"}
 		}
@@ -159,6 +156,7 @@ func (a *Arena) userPage(uaddr uint64) (*[PageSize]byte, error) {
 		return nil, &SegvError{uaddr, "page not allocated and BPF_F_SEGV_ON_FAULT set"}
 	}
 	a.rt.clear(pg, 1)
+	slot := a.pageSlot(pg)
 	*slot = a.newPage()
 	return *slot, nil
 }

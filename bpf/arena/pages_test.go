@@ -247,7 +247,7 @@ func TestUserTouchThenBPFAlloc(t *testing.T) {
 	if got := a.AllocPages(0, 1, NumaNoNode); got != page(1) {
 		t.Fatalf("alloc = %#x", got)
 	}
-	if a.VM().Pages[0][0] != 42 {
+	if a.VM().Page(0)[0] != 42 {
 		t.Fatal("VM view does not see the user write")
 	}
 }

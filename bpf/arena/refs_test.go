@@ -46,7 +46,7 @@ func TestRefLifetime(t *testing.T) {
 					if err := a.UserRead(u, buf); err != nil || string(buf) != "kept" {
 						t.Fatalf("data after releasing %v: %q %v", c.order[:i+1], buf, err)
 					}
-					if FromVM(view) != a || view.Pages[0] == nil {
+					if FromVM(view) != a || view.Page(0) == nil {
 						t.Fatal("VM view gone early")
 					}
 					if n, _ := Live(); n != arenas0+1 {
@@ -57,7 +57,7 @@ func TestRefLifetime(t *testing.T) {
 			if n, p := Live(); n != arenas0 || p != pages0 {
 				t.Fatalf("after last put: live arenas %d pages %d, want %d %d", n, p, arenas0, pages0)
 			}
-			if FromVM(view) != nil || view.Pages != nil || a.Refs() != 0 {
+			if FromVM(view) != nil || view.Dir != nil || a.Refs() != 0 {
 				t.Fatal("released arena still reachable")
 			}
 			if a.AllocPages(0, 1, NumaNoNode) != 0 || a.UserRead(u, make([]byte, 1)) == nil {

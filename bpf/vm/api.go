@@ -129,13 +129,17 @@ type Env struct {
 }
 
 // Arena is the VM's view of one BPF arena (the arena package owns its
-// allocation and lifetime). Pages is indexed by page number relative to
-// UserBase; a nil entry is an unpopulated page.
+// allocation and lifetime). Its page table has two levels, so that it
+// costs memory for the pages in use rather than for max_entries (an arena
+// may span 4 GiB): page pg, numbered from UserBase, is
+// Dir[pg>>LeafShift][pg&(LeafPages-1)]; a nil leaf or entry is an
+// unpopulated page.
 type Arena struct {
 	// UserBase is user_vm_start: the user address of page 0.
 	UserBase uint64
-	// Pages holds max_entries slots; nil means not populated.
-	Pages []*[PageSize]byte
+	// Dir holds one leaf pointer per LeafPages pages of max_entries;
+	// leaves are allocated as pages in their span are populated.
+	Dir []*ArenaLeaf
 	// Fault is called when a program loads from or stores to an unpopulated
 	// arena address (addr in user form). The VM then continues as the
 	// kernel does: a load yields 0 and a store is dropped. pc is the
@@ -146,4 +150,28 @@ type Arena struct {
 	// NoUserConv mirrors BPF_F_NO_USER_CONV: addr_space_cast to the user
 	// address space then keeps only the low 32 bits.
 	NoUserConv bool
+}
+
+// Arena page table geometry: a leaf maps LeafPages pages (2 MiB).
+const (
+	LeafShift = 9
+	LeafPages = 1 << LeafShift
+)
+
+// ArenaLeaf is one leaf of an arena's page table.
+type ArenaLeaf [LeafPages]*[PageSize]byte
+
+// NewArenaDir returns an empty page table for pages arena pages.
+func NewArenaDir(pages uint32) []*ArenaLeaf {
+	return make([]*ArenaLeaf, (uint64(pages)+LeafPages-1)>>LeafShift)
+}
+
+// Page returns populated page pg, or nil.
+func (a *Arena) Page(pg uint32) *[PageSize]byte {
+	if i := uint64(pg >> LeafShift); i < uint64(len(a.Dir)) {
+		if l := a.Dir[i]; l != nil {
+			return l[pg&(LeafPages-1)]
+		}
+	}
+	return nil
 }

@@ -13,11 +13,26 @@ type fault struct {
 	write bool
 }
 
+// arenaOf builds an arena view at base whose page i is pages[i] (nil: not
+// populated).
+func arenaOf(base uint64, pages ...*[PageSize]byte) *Arena {
+	a := &Arena{UserBase: base, Dir: NewArenaDir(uint32(len(pages)))}
+	for i, pg := range pages {
+		if a.Dir[i>>LeafShift] == nil {
+			a.Dir[i>>LeafShift] = new(ArenaLeaf)
+		}
+		a.Dir[i>>LeafShift][i&(LeafPages-1)] = pg
+	}
+	return a
+}
+
 // testArena builds a 4-page arena at user address 0x7f12_0000_3000 (page 0)
 // with pages 0 and 1 populated, 2 not, 3 populated; it records faults.
 func testArena(faults *[]fault) *Arena {
-	a := &Arena{UserBase: 0x7f12_0000_3000, Pages: make([]*[PageSize]byte, 4)}
-	a.Pages[0], a.Pages[1], a.Pages[3] = new([PageSize]byte), new([PageSize]byte), new([PageSize]byte)
+	a := &Arena{UserBase: 0x7f12_0000_3000, Dir: NewArenaDir(4)}
+	l := new(ArenaLeaf)
+	l[0], l[1], l[3] = new([PageSize]byte), new([PageSize]byte), new([PageSize]byte)
+	a.Dir[0] = l
 	a.Fault = func(e *Exec, pc int, addr uint64, size int, write bool) {
 		*faults = append(*faults, fault{pc, addr, size, write})
 	}
@@ -91,7 +106,7 @@ func TestArena(t *testing.T) {
 		if r0 != 0x1122_3344_5566_7788 || len(faults) != 0 {
 			t.Errorf("r0 %#x faults %v", r0, faults)
 		}
-		if got := binary.LittleEndian.Uint64(a.Pages[1][16:]); got != r0 {
+		if got := binary.LittleEndian.Uint64(a.Page(1)[16:]); got != r0 {
 			t.Errorf("page holds %#x", got)
 		}
 	})
@@ -126,9 +141,9 @@ func TestArena(t *testing.T) {
 
 	t.Run("outside the arena's pages and guard", func(t *testing.T) {
 		for _, addr := range []uint64{
-			kern(4, 0),  // index == len(Pages)
+			kern(4, 0),  // index == max_entries
 			kern(-1, 0), // below page 0 wraps to a huge index
-			0xffff_fff8, // kernel form, top of 4G: index beyond Pages
+			0xffff_fff8, // kernel form, top of 4G: index beyond max_entries
 			^uint64(7),  // NULL - 8: guard page below the kernel mapping
 			1 << 32,     // just above the 4G kernel window: guard
 		} {
@@ -147,14 +162,14 @@ func TestArena(t *testing.T) {
 			t.Fatalf("r0 %#x faults %v", r0, faults)
 		}
 		var b [8]byte
-		copy(b[:3], a.Pages[0][PageSize-3:])
-		copy(b[3:], a.Pages[1][:5])
+		copy(b[:3], a.Page(0)[PageSize-3:])
+		copy(b[3:], a.Page(1)[:5])
 		if binary.LittleEndian.Uint64(b[:]) != v {
 			t.Errorf("bytes %x", b)
 		}
 		// Into the unpopulated page 2: all or nothing.
 		r0, a, faults = run(t, cat(mov64K(3, -1), stx(sizeDW, 1, 3, PageSize-3), mov64K(0, 1), ldx(sizeDW, 0, 1, PageSize-3), exit()), kern(1, 0))
-		if r0 != 0 || len(faults) != 2 || a.Pages[1][PageSize-1] != 0 {
+		if r0 != 0 || len(faults) != 2 || a.Page(1)[PageSize-1] != 0 {
 			t.Errorf("r0 %#x faults %v", r0, faults)
 		}
 	})
@@ -206,7 +221,7 @@ func TestArena(t *testing.T) {
 		if _, err := NewExec(NewMemory()).Run(p, user(3, 100), kern(2, 0)); err != nil {
 			t.Fatal(err)
 		}
-		if okSlice != nil || a.Pages[3][100] != 0xaa || badSlice == nil {
+		if okSlice != nil || a.Page(3)[100] != 0xaa || badSlice == nil {
 			t.Errorf("populated: %v, unpopulated: %v", okSlice, badSlice)
 		}
 	})

@@ -205,7 +205,7 @@ func BenchmarkMemLoop(b *testing.B) {
 	})
 	b.Run("arena", func(b *testing.B) {
 		p := mustLoad(b, memLoop(100000), nil)
-		p.Arena = &Arena{UserBase: 0x7f00_0000_0000, Pages: []*[PageSize]byte{new([PageSize]byte)}}
+		p.Arena = arenaOf(0x7f00_0000_0000, new([PageSize]byte))
 		runBench(b, NewExec(NewMemory()), p, 64)
 	})
 	b.Run("region", func(b *testing.B) {

@@ -101,7 +101,7 @@ func TestNoAllocs(t *testing.T) {
 	}}
 	mem := NewMemory()
 	_, region := mem.Map("r", make([]byte, 64), PermRW)
-	arena := &Arena{UserBase: 1 << 40, Pages: []*[PageSize]byte{new([PageSize]byte)}}
+	arena := arenaOf(1<<40, new([PageSize]byte))
 	progs := map[string][]Insn{
 		"alu":   aluLoop(1000),
 		"stack": stackLoop(1000),

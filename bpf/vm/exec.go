@@ -239,8 +239,8 @@ func (e *Exec) Slice(addr uint64, size int, write bool) ([]byte, error) {
 			if ko, ok := arenaOffset(a, addr); ok {
 				pg := (ko - uint32(a.UserBase)) >> 12
 				o := ko & (PageSize - 1)
-				if uint64(pg) < uint64(len(a.Pages)) && a.Pages[pg] != nil && int(o)+size <= PageSize {
-					return a.Pages[pg][o : int(o)+size : int(o)+size], nil
+				if p := a.Page(pg); p != nil && int(o)+size <= PageSize {
+					return p[o : int(o)+size : int(o)+size], nil
 				}
 				return nil, fmt.Errorf("invalid arena access at %#x (size %d)", addr, size)
 			}
@@ -316,11 +316,7 @@ func (e *Exec) resolve(rs *runState, pc int, addr uint64, size int, want Perm) (
 
 // page returns the populated page holding arena offset ko, or nil.
 func (a *Arena) page(ko uint32) *[PageSize]byte {
-	pg := (ko - uint32(a.UserBase)) >> 12
-	if uint64(pg) < uint64(len(a.Pages)) {
-		return a.Pages[pg]
-	}
-	return nil
+	return a.Page((ko - uint32(a.UserBase)) >> 12)
 }
 
 // arenaFault reports an access to an unpopulated arena page. Like
@@ -416,10 +412,11 @@ func (e *Exec) direct(rs *runState, addr uint64, size int, want Perm) []byte {
 	ko := uint32(addr)
 	o := ko & (PageSize - 1)
 	pg := (ko - uint32(a.UserBase)) >> 12
-	if int(o)+size > PageSize || uint64(pg) >= uint64(len(a.Pages)) || a.Pages[pg] == nil {
+	p := a.Page(pg)
+	if int(o)+size > PageSize || p == nil {
 		return nil
 	}
-	return a.Pages[pg][o:]
+	return p[o:]
 }
 
 // castUser is addr_space_cast from address space 0 to 1: the low 32 bits

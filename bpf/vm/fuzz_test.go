@@ -60,7 +60,7 @@ func FuzzExec(f *testing.F) {
 			}
 			return
 		}
-		p.Arena = &Arena{UserBase: 0x1234_0000_0000, Pages: []*[PageSize]byte{new([PageSize]byte), nil, new([PageSize]byte)}}
+		p.Arena = arenaOf(0x1234_0000_0000, new([PageSize]byte), nil, new([PageSize]byte))
 		e := NewExec(mem)
 		e.Budget = 1 << 16
 		_, err = e.Run(p, region, 64, ro, 0x1234_0000_0040, 3)

@@ -223,8 +223,8 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				rs.pc, rs.rem = pc, rem
 				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+1 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
 					r[dst] = rld8(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)))
-				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-1 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
-					r[dst] = uint64(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12][a&(PageSize-1)])
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-1 && uint64((uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)) < uint64(len(ar.Dir)) && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)] != nil && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)] != nil {
+					r[dst] = uint64(ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)][a&(PageSize-1)])
 				} else {
 					v, ok, lerr := rs.e.load(rs, a, 1, false)
 					if lerr != nil {
@@ -244,8 +244,8 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				rs.pc, rs.rem = pc, rem
 				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+2 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
 					r[dst] = rld16(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)))
-				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-2 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
-					r[dst] = pld16(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1))
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-2 && uint64((uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)) < uint64(len(ar.Dir)) && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)] != nil && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)] != nil {
+					r[dst] = pld16(ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)], a&(PageSize-1))
 				} else {
 					v, ok, lerr := rs.e.load(rs, a, 2, false)
 					if lerr != nil {
@@ -265,8 +265,8 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				rs.pc, rs.rem = pc, rem
 				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+4 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
 					r[dst] = rld32(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)))
-				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-4 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
-					r[dst] = pld32(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1))
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-4 && uint64((uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)) < uint64(len(ar.Dir)) && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)] != nil && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)] != nil {
+					r[dst] = pld32(ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)], a&(PageSize-1))
 				} else {
 					v, ok, lerr := rs.e.load(rs, a, 4, false)
 					if lerr != nil {
@@ -286,8 +286,8 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				rs.pc, rs.rem = pc, rem
 				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+8 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
 					r[dst] = rld64(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)))
-				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-8 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
-					r[dst] = pld64(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1))
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-8 && uint64((uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)) < uint64(len(ar.Dir)) && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)] != nil && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)] != nil {
+					r[dst] = pld64(ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)], a&(PageSize-1))
 				} else {
 					v, ok, lerr := rs.e.load(rs, a, 8, false)
 					if lerr != nil {
@@ -307,8 +307,8 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				rs.pc, rs.rem = pc, rem
 				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+1 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
 					r[dst] = uint64(int8(rld8(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)))))
-				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-1 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
-					r[dst] = uint64(int8(uint64(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12][a&(PageSize-1)])))
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-1 && uint64((uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)) < uint64(len(ar.Dir)) && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)] != nil && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)] != nil {
+					r[dst] = uint64(int8(uint64(ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)][a&(PageSize-1)])))
 				} else {
 					v, ok, lerr := rs.e.load(rs, a, 1, false)
 					if lerr != nil {
@@ -328,8 +328,8 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				rs.pc, rs.rem = pc, rem
 				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+2 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
 					r[dst] = uint64(int16(rld16(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)))))
-				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-2 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
-					r[dst] = uint64(int16(pld16(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1))))
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-2 && uint64((uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)) < uint64(len(ar.Dir)) && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)] != nil && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)] != nil {
+					r[dst] = uint64(int16(pld16(ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)], a&(PageSize-1))))
 				} else {
 					v, ok, lerr := rs.e.load(rs, a, 2, false)
 					if lerr != nil {
@@ -349,8 +349,8 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				rs.pc, rs.rem = pc, rem
 				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermRead != 0 && uint64(uint32(d))+4 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
 					r[dst] = uint64(int32(rld32(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)))))
-				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-4 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
-					r[dst] = uint64(int32(pld32(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1))))
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-4 && uint64((uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)) < uint64(len(ar.Dir)) && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)] != nil && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)] != nil {
+					r[dst] = uint64(int32(pld32(ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)], a&(PageSize-1))))
 				} else {
 					v, ok, lerr := rs.e.load(rs, a, 4, false)
 					if lerr != nil {
@@ -370,8 +370,8 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				rs.pc, rs.rem = pc, rem
 				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+1 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
 					rst8(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
-				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-1 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
-					ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12][a&(PageSize-1)] = byte(v)
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-1 && uint64((uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)) < uint64(len(ar.Dir)) && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)] != nil && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)] != nil {
+					ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)][a&(PageSize-1)] = byte(v)
 				} else {
 					if serr := rs.e.store(rs, a, 1, v); serr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, serr)
@@ -387,8 +387,8 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				rs.pc, rs.rem = pc, rem
 				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+1 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
 					rst8(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
-				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-1 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
-					ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12][a&(PageSize-1)] = byte(v)
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-1 && uint64((uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)) < uint64(len(ar.Dir)) && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)] != nil && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)] != nil {
+					ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)][a&(PageSize-1)] = byte(v)
 				} else {
 					if serr := rs.e.store(rs, a, 1, v); serr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, serr)
@@ -404,8 +404,8 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				rs.pc, rs.rem = pc, rem
 				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+2 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
 					rst16(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
-				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-2 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
-					pst16(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1), v)
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-2 && uint64((uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)) < uint64(len(ar.Dir)) && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)] != nil && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)] != nil {
+					pst16(ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)], a&(PageSize-1), v)
 				} else {
 					if serr := rs.e.store(rs, a, 2, v); serr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, serr)
@@ -421,8 +421,8 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				rs.pc, rs.rem = pc, rem
 				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+2 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
 					rst16(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
-				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-2 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
-					pst16(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1), v)
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-2 && uint64((uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)) < uint64(len(ar.Dir)) && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)] != nil && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)] != nil {
+					pst16(ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)], a&(PageSize-1), v)
 				} else {
 					if serr := rs.e.store(rs, a, 2, v); serr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, serr)
@@ -438,8 +438,8 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				rs.pc, rs.rem = pc, rem
 				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+4 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
 					rst32(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
-				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-4 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
-					pst32(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1), v)
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-4 && uint64((uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)) < uint64(len(ar.Dir)) && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)] != nil && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)] != nil {
+					pst32(ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)], a&(PageSize-1), v)
 				} else {
 					if serr := rs.e.store(rs, a, 4, v); serr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, serr)
@@ -455,8 +455,8 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				rs.pc, rs.rem = pc, rem
 				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+4 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
 					rst32(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
-				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-4 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
-					pst32(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1), v)
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-4 && uint64((uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)) < uint64(len(ar.Dir)) && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)] != nil && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)] != nil {
+					pst32(ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)], a&(PageSize-1), v)
 				} else {
 					if serr := rs.e.store(rs, a, 4, v); serr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, serr)
@@ -472,8 +472,8 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				rs.pc, rs.rem = pc, rem
 				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+8 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
 					rst64(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
-				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-8 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
-					pst64(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1), v)
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-8 && uint64((uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)) < uint64(len(ar.Dir)) && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)] != nil && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)] != nil {
+					pst64(ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)], a&(PageSize-1), v)
 				} else {
 					if serr := rs.e.store(rs, a, 8, v); serr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, serr)
@@ -489,8 +489,8 @@ func (e *Exec) interp(rs *runState, pc int, base int, args *[5]uint64) (uint64, 
 				rs.pc, rs.rem = pc, rem
 				if d := a - RegionBase; d>>32 < uint64(len(rs.e.Mem.regions)) && rs.e.Mem.regions[d>>32].Perm&PermWrite != 0 && uint64(uint32(d))+8 <= uint64(len(rs.e.Mem.regions[d>>32].Data)) {
 					rst64(rs.e.Mem.regions[d>>32].Data, uint64(uint32(d)), v)
-				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-8 && uint64((uint32(a)-uint32(ar.UserBase))>>12) < uint64(len(ar.Pages)) && ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12] != nil {
-					pst64(ar.Pages[(uint32(a)-uint32(ar.UserBase))>>12], a&(PageSize-1), v)
+				} else if ar := rs.prog.Arena; ar != nil && (a>>32 == 0 || a>>32 == ar.UserBase>>32) && a&(PageSize-1) <= PageSize-8 && uint64((uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)) < uint64(len(ar.Dir)) && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)] != nil && ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)] != nil {
+					pst64(ar.Dir[(uint32(a)-uint32(ar.UserBase))>>(12+LeafShift)][((uint32(a)-uint32(ar.UserBase))>>12)&(LeafPages-1)], a&(PageSize-1), v)
 				} else {
 					if serr := rs.e.store(rs, a, 8, v); serr != nil {
 						return 0, rs.fail(rs.pc, rs.rem, serr)
