@@ -190,7 +190,10 @@ func (rt *Runtime) objAlloc(size uint32) uint64 {
 		if rt.classes[c] == nil {
 			rt.classes[c] = slab.New(rt.Mem, fmt.Sprintf("bpf objects %d", cs), int(cs), 0, vm.PermRW)
 		}
-		idx, _ := rt.classes[c].Alloc()
+		idx, ok := rt.classes[c].Alloc()
+		if !ok {
+			return 0 // address space exhausted: the allocation fails (NULL)
+		}
 		a := rt.classes[c].Addr(idx)
 		rt.objs[a] = objInfo{class: int8(c), idx: idx, size: size, refOff: -1}
 		return a
@@ -199,6 +202,9 @@ func (rt *Runtime) objAlloc(size uint32) uint64 {
 		return 0
 	}
 	id, a := rt.Mem.Map("bpf object", make([]byte, size), vm.PermRW)
+	if a == 0 {
+		return 0 // address space exhausted: the allocation fails (NULL)
+	}
 	rt.big[a] = bigObj{id: id}
 	rt.objs[a] = objInfo{class: -1, size: size, refOff: -1}
 	return a

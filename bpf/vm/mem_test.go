@@ -237,3 +237,36 @@ func TestLoadAcquireStoreRelease(t *testing.T) {
 		wantR0(t, prog, nil, v&c.mask)
 	}
 }
+
+// TestMemoryExhaustion: the region table never wraps past the top of the
+// address space; once full, unmapped ids are reused oldest first, and with
+// none free Map reports failure with address 0.
+func TestMemoryExhaustion(t *testing.T) {
+	m := NewMemory()
+	if MaxRegions != 0x6000 {
+		t.Fatalf("MaxRegions = %#x, want 0x6000 for RegionBase %#x", MaxRegions, RegionBase)
+	}
+	buf := make([]byte, 8)
+	var last uint64
+	for i := 1; i < MaxRegions; i++ {
+		id, a := m.Map("r", buf, PermRW)
+		if id == 0 || a < RegionBase || a <= last {
+			t.Fatalf("map %d: id %d addr %#x (previous %#x)", i, id, a, last)
+		}
+		last = a
+	}
+	if id, a := m.Map("one too many", buf, PermRW); id != 0 || a != 0 {
+		t.Fatalf("full table: Map = %d, %#x; want 0, 0", id, a)
+	}
+	m.Unmap(7)
+	m.Unmap(3)
+	m.Unmap(3) // a second unmap frees nothing more
+	if _, err := m.Slice(RegionAddr(7, 0), 1, false); err == nil {
+		t.Fatal("unmapped region still readable")
+	}
+	for _, want := range []RegionID{7, 3, 0} {
+		if id, _ := m.Map("reuse", buf, PermRW); id != want {
+			t.Fatalf("reuse: got id %d, want %d", id, want)
+		}
+	}
+}

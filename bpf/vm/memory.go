@@ -16,11 +16,19 @@ type Region struct {
 // program of a loaded object (they share maps and globals); each Exec has its
 // own stack. The zero value is not usable; call NewMemory.
 //
-// Region ids are never reused while a Memory lives, so a stale pointer to an
-// unmapped region faults instead of aliasing a newer region.
+// Region ids are not reused while unused ids remain, so a stale pointer to
+// an unmapped region faults instead of aliasing a newer region. Once all
+// MaxRegions ids have been handed out, unmapped ids are reused, oldest
+// first (as the kernel's allocators reuse freed memory); when none is free
+// Map fails.
 type Memory struct {
 	regions []Region
+	free    []RegionID // unmapped ids, in the order they were unmapped
 }
+
+// MaxRegions is how many regions fit between RegionBase and the top of the
+// 64-bit address space (each has a 4 GiB window).
+const MaxRegions = int((^uint64(0)-RegionBase)>>32) + 1
 
 // NewMemory returns an empty address space.
 func NewMemory() *Memory {
@@ -29,10 +37,22 @@ func NewMemory() *Memory {
 }
 
 // Map adds a region backed by data (not copied: the embedder and the program
-// share it) and returns its id and start address.
+// share it) and returns its id and start address. When the address space is
+// exhausted it returns id 0 and address 0: the embedder reports the
+// allocation failure (ENOMEM, or NULL to a program).
 func (m *Memory) Map(name string, data []byte, perm Perm) (RegionID, uint64) {
-	id := RegionID(len(m.regions))
-	m.regions = append(m.regions, Region{Name: name, Data: data, Perm: perm})
+	r := Region{Name: name, Data: data, Perm: perm}
+	if len(m.regions) < MaxRegions {
+		id := RegionID(len(m.regions))
+		m.regions = append(m.regions, r)
+		return id, RegionAddr(id, 0)
+	}
+	if len(m.free) == 0 {
+		return 0, 0
+	}
+	id := m.free[0]
+	m.free = m.free[1:]
+	m.regions[id] = r
 	return id, RegionAddr(id, 0)
 }
 
@@ -45,8 +65,9 @@ func (m *Memory) Remap(id RegionID, data []byte) {
 
 // Unmap removes a region; later accesses to it fault.
 func (m *Memory) Unmap(id RegionID) {
-	if int(id) < len(m.regions) && id != 0 {
+	if int(id) < len(m.regions) && id != 0 && m.regions[id].Perm != 0 {
 		m.regions[id] = Region{Name: m.regions[id].Name + " (unmapped)"}
+		m.free = append(m.free, id)
 	}
 }
 

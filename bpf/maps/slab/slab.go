@@ -83,6 +83,9 @@ func (s *Slab) Alloc() (int32, bool) {
 		}
 		data := make([]byte, n*s.slotSize)
 		id, base := s.mem.Map(fmt.Sprintf("%s#%d", s.name, c), data, s.perm)
+		if base == 0 {
+			return -1, false // the address space is exhausted
+		}
 		s.chunks = append(s.chunks, chunk{id: id, base: base, data: data})
 		s.regions[id] = int32(c)
 	}
