@@ -80,10 +80,12 @@ type Config struct {
 	Machine   *Machine
 	Scheduler Scheduler // nil: Fair()
 	Workload  *Workload
-	Duration  time.Duration
-	Seed      uint64
-	HZ        int     // default 1000
-	Effects   Effects // zero: engine.DefaultEffects()
+	// Duration is the simulated time to run; 0 takes the workload's own
+	// duration (its duration: key, rt-app's global.duration).
+	Duration time.Duration
+	Seed     uint64
+	HZ       int     // default 1000
+	Effects  Effects // zero: engine.DefaultEffects()
 	// Trace, when set, receives a Perfetto trace of the run.
 	Trace *trace.Writer
 	// Tasks adds per-task results.
@@ -92,8 +94,11 @@ type Config struct {
 
 // Run runs cfg to the end.
 func Run(cfg Config) (*Results, error) {
+	if cfg.Duration == 0 && cfg.Workload != nil {
+		cfg.Duration = time.Duration(cfg.Workload.Duration)
+	}
 	if cfg.Duration <= 0 {
-		return nil, fmt.Errorf("scxsim: duration must be positive")
+		return nil, fmt.Errorf("scxsim: duration must be positive (set Config.Duration or the workload's duration)")
 	}
 	if cfg.HZ == 0 {
 		cfg.HZ = 1000

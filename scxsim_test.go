@@ -99,3 +99,35 @@ func (r *recTB) Helper()                      {}
 func (r *recTB) Error(args ...any)            { r.failed = true }
 func (r *recTB) Errorf(f string, args ...any) { r.failed = true }
 func (r *recTB) Fatalf(f string, args ...any) { r.failed = true }
+
+// Config.Duration 0 takes the workload's own duration; with neither, Run
+// refuses.
+func TestRunWorkloadDuration(t *testing.T) {
+	m, err := scxsim.NewMachine("1x1x1x1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		yaml string
+		cfg  time.Duration
+		want time.Duration // 0: an error
+	}{
+		{"duration: 250ms\n", 0, 250 * time.Millisecond},
+		{"duration: 250ms\n", 100 * time.Millisecond, 100 * time.Millisecond},
+		{"", 0, 0},
+	} {
+		w, err := scxsim.WorkloadYAML(tc.yaml + "groups:\n  - name: w\n    program:\n      - run: 1ms\n      - sleep: 1ms\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := scxsim.Run(scxsim.Config{Machine: m, Workload: w, Duration: tc.cfg})
+		switch {
+		case tc.want == 0 && err == nil:
+			t.Errorf("%q, %v: no error", tc.yaml, tc.cfg)
+		case tc.want != 0 && err != nil:
+			t.Errorf("%q, %v: %v", tc.yaml, tc.cfg, err)
+		case tc.want != 0 && res.Run.DurationNS != uint64(tc.want):
+			t.Errorf("%q, %v: simulated %d ns, want %v", tc.yaml, tc.cfg, res.Run.DurationNS, tc.want)
+		}
+	}
+}

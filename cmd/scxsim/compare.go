@@ -29,7 +29,7 @@ each run's utilization map; --json writes an array of the runs' reports.`,
 			if len(args) == 0 {
 				args = []string{"fair", "builtin:fifo", "builtin:cidq"}
 			}
-			s, err := f.setup()
+			s, err := f.setup(cmd)
 			if err != nil {
 				return err
 			}

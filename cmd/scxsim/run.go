@@ -53,10 +53,10 @@ func (f *simFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.topo, "topo", defaultTopo, "machine: NODESxLLCSxCORESxTHREADS spec, YAML/JSON file or sysfs snapshot")
 	fl.StringVar(&f.numbering, "numbering", "x86", "CPU numbering of a spec: x86 (sibling of cpu i is i+cores) or linear")
 	fl.StringVar(&f.workload, "workload", defaultWorkload, "workload: a YAML file, an rt-app JSON file, or a built-in ("+strings.Join(workload.BuiltinNames(), ", ")+") with optional :k=v,... parameters")
-	fl.StringVar(&f.duration, "duration", defaultDuration, "simulated time to run")
+	fl.StringVar(&f.duration, "duration", defaultDuration, "simulated time to run (default: the workload's own duration if it sets one, else "+defaultDuration+")")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of every random choice")
 	fl.StringArrayVar(&f.sets, "set", nil, "NAME=VALUE: set a BPF scheduler's global variable before load (repeatable)")
-	fl.IntVar(&f.hz, "hz", 1000, "scheduler tick rate")
+	fl.IntVar(&f.hz, "hz", 1000, "scheduler tick rate (CONFIG_HZ): any integer from 1 to 10000")
 	fl.StringArrayVar(&f.effects, "effect", nil, "KEY=VALUE machine effect (ctxsw, ipi, idle-exit, smt, warmup-smt, warmup-llc, warmup-node, warmup-xnode); repeatable")
 	fl.StringVar(&f.jsonOut, "json", "", "write the JSON report to FILE (- for stdout, replacing the text report)")
 	fl.StringVar(&f.htmlOut, "html", "", "write the HTML report to FILE")
@@ -115,7 +115,16 @@ type setup struct {
 	fx       engine.Effects
 }
 
-func (f *simFlags) setup() (*setup, error) {
+// HZ bounds the engine accepts: any positive rate up to 10 kHz (the
+// kernel's CONFIG_HZ choices 100, 250, 300 and 1000 included).
+const minHZ, maxHZ = 1, 10000
+
+// setup resolves the flags of cmd. The workload's own duration applies
+// when --duration was not given.
+func (f *simFlags) setup(cmd *cobra.Command) (*setup, error) {
+	if f.hz < minHZ || f.hz > maxHZ {
+		return nil, &exitError{2, fmt.Errorf("--hz %d: expected a tick rate from %d to %d", f.hz, minHZ, maxHZ)}
+	}
 	num, err := topo.ParseNumbering(f.numbering)
 	if err != nil {
 		return nil, &exitError{2, err}
@@ -134,6 +143,9 @@ func (f *simFlags) setup() (*setup, error) {
 			err = fmt.Errorf("must be positive")
 		}
 		return nil, &exitError{2, fmt.Errorf("--duration: %v", err)}
+	}
+	if w.Duration > 0 && !cmd.Flags().Changed("duration") {
+		d = w.Duration
 	}
 	fx, err := parseEffects(f.effects)
 	if err != nil {
@@ -222,7 +234,7 @@ scheduler embedded in scxsim, or a Go scheduler), or the path of a BPF
 scheduler object (.bpf.o). The same command always prints the same report.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := f.setup()
+			s, err := f.setup(cmd)
 			if err != nil {
 				return err
 			}

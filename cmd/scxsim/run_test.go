@@ -131,7 +131,7 @@ func TestRunOutputsAndErrors(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"--topo", "0x1"}, {"--workload", "nosuch.yaml"}, {"--duration", "0s"}, {"--sched", "builtin:nosuch"},
-		{"--effect", "smt=2"}, {"--effect", "warp=1us"}, {"--sched", "builtin:go-fifo", "--set", "x=1", "--workload", "hogs", "--duration", "10ms", "--set", "=="},
+		{"--effect", "smt=2"}, {"--effect", "warp=1us"}, {"--hz", "0"}, {"--hz", "-250"}, {"--hz", "10001"}, {"--sched", "builtin:go-fifo", "--set", "x=1", "--workload", "hogs", "--duration", "10ms", "--set", "=="},
 	} {
 		_, err := runSim(t, args...)
 		var ee *exitError
@@ -168,5 +168,70 @@ func TestRunEjected(t *testing.T) {
 	}
 	if !strings.Contains(out, "exit at 1.5") || !strings.Contains(out, "runnable task stall") {
 		t.Errorf("report lacks the exit info:\n%s", out)
+	}
+}
+
+// A workload's own duration applies unless --duration is given; rt-app's
+// global.duration -1 (until the tasks exit) leaves the default in place.
+func TestRunWorkloadDuration(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	group := "groups:\n  - name: w\n    program:\n      - run: 1ms\n      - sleep: 1ms\n"
+	yml := write("d.yaml", "duration: 300ms\n"+group)
+	noDur := write("n.yaml", group)
+	rt := func(d string) string {
+		return write("rt"+d+".json", `{"global": {"duration": `+d+`}, "tasks": {"t": {"loop": -1, "run": 1000, "sleep": 1000}}}`)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		cmd  string
+		want uint64
+	}{
+		{"yaml own", []string{"--workload", yml}, "run", 300e6},
+		{"yaml flag wins", []string{"--workload", yml, "--duration", "200ms"}, "run", 200e6},
+		{"yaml flag equal to default wins", []string{"--workload", yml, "--duration", defaultDuration}, "run", 10e9},
+		{"yaml none", []string{"--workload", noDur}, "run", 10e9},
+		{"rt-app own", []string{"--workload", rt("1")}, "run", 1e9},
+		{"rt-app -1", []string{"--workload", rt("-1")}, "run", 10e9},
+		{"compare yaml own", []string{"--workload", yml}, "compare", 300e6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd, args := newRunCmd(), []string{"--sched", "fair"}
+			if tc.cmd == "compare" {
+				cmd, args = newCompareCmd(), []string{"fair"}
+			}
+			var out bytes.Buffer
+			cmd.SetArgs(append(append(args, "--no-progress", "--topo", "1x1x1x1", "--hz", "100", "--json", "-"), tc.args...))
+			cmd.SetOut(&out)
+			cmd.SetErr(&out)
+			cmd.SilenceUsage, cmd.SilenceErrors = true, true
+			if err := cmd.Execute(); err != nil {
+				t.Fatal(err)
+			}
+			var got uint64
+			if tc.cmd == "compare" {
+				var rs []metrics.Results
+				if err := json.Unmarshal(out.Bytes(), &rs); err != nil || len(rs) == 0 {
+					t.Fatalf("%v\n%.300s", err, out.String())
+				}
+				got = rs[0].Run.DurationNS
+			} else {
+				var res metrics.Results
+				if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+					t.Fatalf("%v\n%.300s", err, out.String())
+				}
+				got = res.Run.DurationNS
+			}
+			if got != tc.want {
+				t.Errorf("simulated %d ns, want %d", got, tc.want)
+			}
+		})
 	}
 }
