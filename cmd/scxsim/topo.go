@@ -53,9 +53,9 @@ index of its core, LLC, node and shard, then the shards.
 
 The machine is one of:
   NODESxLLCSxCORESxTHREADS   a regular machine, e.g. 2x2x8x2, numbered by
-                             --numbering: linear (a core's threads are
-                             consecutive) or x86 (the sibling of cpu i is
-                             i + the number of cores)
+                             --numbering: x86 (default, as run uses: the
+                             sibling of cpu i is i + the number of cores)
+                             or linear (a core's threads are consecutive)
   FILE.yaml / FILE.json      an irregular machine (see kernel/topo.File)
   DIR, FILE.tar.gz           a snapshot of /sys topology files, as written by
                              'scxsim topo capture'; /sys itself works too
@@ -88,7 +88,7 @@ order.`,
 			return writeTopoTable(cmd.OutOrStdout(), m, tbl)
 		},
 	}
-	cmd.Flags().StringVar(&numbering, "numbering", "linear", "cpu numbering of a spec: linear or x86")
+	cmd.Flags().StringVar(&numbering, "numbering", "x86", "cpu numbering of a spec: x86 (sibling of cpu i is i+cores) or linear")
 	cmd.Flags().Uint32Var(&shardSize, "shard-size", 0, "ops.cid_shard_size: target cids per shard (0: the default 24)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array, one object per possible CPU")
 	cmd.AddCommand(newTopoCaptureCmd())

@@ -24,30 +24,44 @@ func runTopo(t *testing.T, args ...string) (string, string, error) {
 	return out.String(), errOut.String(), err
 }
 
+// The default numbering is x86, the same as run's; linear keeps a core's
+// threads consecutive.
 func TestTopoJSON(t *testing.T) {
-	out, _, err := runTopo(t, "1x1x2x2", "--numbering", "x86", "--json")
-	if err != nil {
-		t.Fatal(err)
+	if d, r := newTopoCmd().Flags().Lookup("numbering").DefValue, newRunCmd().Flags().Lookup("numbering").DefValue; d != r {
+		t.Errorf("topo --numbering defaults to %q, run to %q", d, r)
 	}
-	var rows []map[string]any
-	if err := json.Unmarshal([]byte(out), &rows); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
+	type row struct{ cpu, cid, coreCid, llcCid, nodeCid, shardIdx float64 }
 	// x86 numbering, 2 cores: core 0 = cpus {0,2}, core 1 = {1,3}; in cid
 	// order the cpus are 0, 2, 1, 3.
-	want := []struct{ cpu, cid, coreCid, llcCid, nodeCid, shardIdx float64 }{
-		{0, 0, 0, 0, 0, 0}, {2, 1, 0, 0, 0, 0}, {1, 2, 2, 0, 0, 0}, {3, 3, 2, 0, 0, 0},
-	}
-	if len(rows) != len(want) {
-		t.Fatalf("%d rows, want %d", len(rows), len(want))
-	}
-	for i, w := range want {
-		r := rows[i]
-		got := []any{r["cpu"], r["cid"], r["core_cid"], r["llc_cid"], r["node_cid"], r["shard_idx"]}
-		exp := []any{w.cpu, w.cid, w.coreCid, w.llcCid, w.nodeCid, w.shardIdx}
-		for j := range got {
-			if got[j] != exp[j] {
-				t.Fatalf("row %d: %v, want %v", i, got, exp)
+	x86 := []row{{0, 0, 0, 0, 0, 0}, {2, 1, 0, 0, 0, 0}, {1, 2, 2, 0, 0, 0}, {3, 3, 2, 0, 0, 0}}
+	linear := []row{{0, 0, 0, 0, 0, 0}, {1, 1, 0, 0, 0, 0}, {2, 2, 2, 0, 0, 0}, {3, 3, 2, 0, 0, 0}}
+	for _, tc := range []struct {
+		args []string
+		want []row
+	}{
+		{nil, x86},
+		{[]string{"--numbering", "x86"}, x86},
+		{[]string{"--numbering", "linear"}, linear},
+	} {
+		out, _, err := runTopo(t, append([]string{"1x1x2x2", "--json"}, tc.args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []map[string]any
+		if err := json.Unmarshal([]byte(out), &rows); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		if len(rows) != len(tc.want) {
+			t.Fatalf("%v: %d rows, want %d", tc.args, len(rows), len(tc.want))
+		}
+		for i, w := range tc.want {
+			r := rows[i]
+			got := []any{r["cpu"], r["cid"], r["core_cid"], r["llc_cid"], r["node_cid"], r["shard_idx"]}
+			exp := []any{w.cpu, w.cid, w.coreCid, w.llcCid, w.nodeCid, w.shardIdx}
+			for j := range got {
+				if got[j] != exp[j] {
+					t.Fatalf("%v: row %d: %v, want %v", tc.args, i, got, exp)
+				}
 			}
 		}
 	}
