@@ -15,6 +15,12 @@ func TestYAMLErrors(t *testing.T) {
 		src, want string
 	}{
 		{"groups: [", "bad.yaml:1: invalid YAML"},
+		// Indentation mistakes further down: yaml.v3 names line 2, where
+		// the enclosing block began.
+		{"name: a\ngroups:\n  - name: w\n    program:\n      - run: 1ms\n     - sleep: 1ms\n", "bad.yaml:6: invalid YAML: did not find expected key"},
+		{"name: a\ngroups:\n  - name: w\n    count: 1\n   nice: 2\n    program: [{run: 1ms}]\n", "bad.yaml:5: invalid YAML: did not find expected '-' indicator"},
+		{"name: a\nduration: 1s\n  x: 2\ngroups: []\n", "bad.yaml:3: invalid YAML: mapping values are not allowed"},
+		{"a: 1\nb: [1,\n  2]\nc: [3\nd: 4\n", "bad.yaml:4: invalid YAML: did not find expected ',' or ']'"},
 		{"", "bad.yaml: empty workload file"},
 		{"name: x\n", "bad.yaml:1:1: workload: expected a non-empty groups list"},
 		{"groups:\n  - name: a\n    program:\n      - run: 10\n", "bad.yaml:4:14: run: duration \"10\" needs a unit"},

@@ -16,7 +16,7 @@ import (
 func ParseYAML(file string, data []byte) (*Workload, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlSyntaxError(file, err)
+		return nil, yamlSyntaxError(file, data, err)
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
 		return nil, &Error{File: file, Msg: "empty workload file: expected a mapping with a groups key"}
@@ -33,7 +33,7 @@ func ParseYAML(file string, data []byte) (*Workload, error) {
 }
 
 // yamlSyntaxError turns yaml.v3's "yaml: line N: msg" into an Error.
-func yamlSyntaxError(file string, err error) error {
+func yamlSyntaxError(file string, data []byte, err error) error {
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	line := 0
@@ -41,10 +41,47 @@ func yamlSyntaxError(file string, err error) error {
 		if num, tail, ok := strings.Cut(rest, ": "); ok {
 			if n, err := strconv.Atoi(num); err == nil {
 				line, msg = n, tail
+				line = yamlProblemLine(data, line, msg)
 			}
 		}
 	}
 	return &Error{File: file, Line: line, Msg: "invalid YAML: " + msg}
+}
+
+// maxRefineLines bounds yamlProblemLine's quadratic search.
+const maxRefineLines = 2000
+
+// yamlProblemLine finds the line a syntax error is on. yaml.v3 reports the
+// line where the enclosing block began (often line 1 or 2 for an
+// indentation mistake further down) rather than where the parser gave up;
+// the problem is on the first line from there whose prefix of the file
+// already fails with the same message. When no prefix does, the reported
+// line stands.
+func yamlProblemLine(data []byte, reported int, msg string) int {
+	lines := strings.SplitAfter(string(data), "\n")
+	if reported < 1 || len(lines) > maxRefineLines {
+		return reported
+	}
+	end := 0
+	for i, l := range lines {
+		end += len(l)
+		if i+1 < reported {
+			continue
+		}
+		var n yaml.Node
+		err := yaml.Unmarshal(data[:end], &n)
+		if err == nil {
+			continue
+		}
+		m := err.Error()
+		if _, tail, ok := strings.Cut(strings.TrimPrefix(m, "yaml: "), ": "); ok && strings.HasPrefix(m, "yaml: line ") {
+			m = tail
+		}
+		if m == msg {
+			return i + 1
+		}
+	}
+	return reported
 }
 
 type ydec struct {
