@@ -16,6 +16,7 @@ import (
 	"github.com/scxsim/scxsim/kernel/scx/bpfsched"
 	"github.com/scxsim/scxsim/kernel/topo"
 	"github.com/scxsim/scxsim/sim/engine"
+	"github.com/scxsim/scxsim/sim/report"
 	"github.com/scxsim/scxsim/sim/scheds"
 	"github.com/scxsim/scxsim/sim/workload"
 )
@@ -352,6 +353,9 @@ func checkRegister(w io.Writer, path string, raw []byte, sets []string, topoSpec
 	}
 	for _, l := range res.Scheduler.Log {
 		fmt.Fprintf(w, "  log: %s\n", l)
+	}
+	if err := report.BPFOutput(w, &res.Scheduler); err != nil {
+		return err
 	}
 	if ex := res.Scheduler.Exit; ex != nil {
 		fmt.Fprintf(w, "  ejected at %.3fms: %s (%s): %s\n", float64(ex.AtNS)/1e6, ex.Kind, ex.Reason, ex.Msg)

@@ -250,6 +250,11 @@ func TestCheckRegistration(t *testing.T) {
 		{[]string{dir + "broken/error.bpf.o"}, 3, "the scheduler was ejected", "(scx_bpf_error)"},
 		{[]string{dir + "broken/oob_read.bpf.o"}, 3, "invalid memory read", "ejected at"},
 		{[]string{dir + "fifo/fifo.bpf.o"}, 0, "", "ok: enabled and ran"},
+		// BPF stream and printk output is printed after the probe, bounded.
+		{[]string{"../../sim/scheds/testdata/printer.bpf.o"}, 0, "",
+			"  printer_enqueue stdout:\n    (10 earlier lines not shown)\n    printer: enqueue 10\n"},
+		{[]string{"../../sim/scheds/testdata/printer.bpf.o"}, 0, "",
+			"  printer_init stderr:\n    printer: init done\n  printk:\n    printer: init on 8 cpus\n  ok:"},
 		{[]string{dir + "cidq/cidq.bpf.o", "--topo", "2x1x2x2"}, 0, "", "registration on 2x1x2x2 (8 CPUs)"},
 	}
 	for _, tc := range tests {

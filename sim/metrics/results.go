@@ -154,6 +154,21 @@ type SchedulerResult struct {
 	Exit *ExitInfo `json:"exit,omitempty"`
 	// Log lists sched_ext state changes and messages.
 	Log []string `json:"log,omitempty"`
+	// Streams is the unread BPF stream output of each program that wrote
+	// any (bpf_stream_printk, arena fault reports), in program name order.
+	Streams []StreamOutput `json:"streams,omitempty"`
+	// Printk lists the last bpf_printk/bpf_trace_printk lines, oldest first.
+	Printk []string `json:"printk,omitempty"`
+}
+
+// StreamOutput is one BPF program's stdout and stderr stream text, with the
+// number of messages each stream dropped because it was full.
+type StreamOutput struct {
+	Prog          string `json:"prog"`
+	Stdout        string `json:"stdout,omitempty"`
+	Stderr        string `json:"stderr,omitempty"`
+	StdoutDropped int    `json:"stdout_dropped,omitempty"`
+	StderrDropped int    `json:"stderr_dropped,omitempty"`
 }
 
 // OpCount is how often an op was called and, for BPF schedulers, how many

@@ -163,6 +163,7 @@ func Text(w io.Writer, r *metrics.Results) error {
 			b.printf("    %s\n", l)
 		}
 	}
+	bpfOutput(b, &sc)
 	if len(r.Warnings) > 0 {
 		b.printf("\nwarnings\n")
 		for _, w := range r.Warnings {
@@ -170,6 +171,62 @@ func Text(w io.Writer, r *metrics.Results) error {
 		}
 	}
 	return b.err
+}
+
+// OutputKeep is how many lines of each BPF stream and of the printk log
+// the text report shows; earlier lines are counted, not printed.
+const OutputKeep = 50
+
+// bpfOutput writes the "BPF output" section of the text report.
+func bpfOutput(b *errWriter, sc *metrics.SchedulerResult) {
+	if len(sc.Streams) == 0 && len(sc.Printk) == 0 {
+		return
+	}
+	b.printf("\nBPF output\n")
+	writeBPFOutput(b, sc)
+}
+
+// BPFOutput writes what a BPF scheduler's programs printed: each program's
+// stream text, then the printk lines, the last OutputKeep lines of each,
+// noting how many earlier lines were left out and how many messages a full
+// stream dropped. It writes nothing when there was no output.
+func BPFOutput(w io.Writer, sc *metrics.SchedulerResult) error {
+	b := &errWriter{w: w}
+	writeBPFOutput(b, sc)
+	return b.err
+}
+
+func writeBPFOutput(b *errWriter, sc *metrics.SchedulerResult) {
+	for _, so := range sc.Streams {
+		outputLines(b, so.Prog+" stdout", splitLines(so.Stdout), so.StdoutDropped)
+		outputLines(b, so.Prog+" stderr", splitLines(so.Stderr), so.StderrDropped)
+	}
+	outputLines(b, "printk", sc.Printk, 0)
+}
+
+func outputLines(b *errWriter, label string, lines []string, dropped int) {
+	if len(lines) == 0 && dropped == 0 {
+		return
+	}
+	b.printf("  %s:\n", label)
+	if dropped > 0 {
+		b.printf("    (%d messages dropped: stream full)\n", dropped)
+	}
+	if n := len(lines) - OutputKeep; n > 0 {
+		b.printf("    (%d earlier lines not shown)\n", n)
+		lines = lines[n:]
+	}
+	for _, l := range lines {
+		b.printf("    %s\n", l)
+	}
+}
+
+// splitLines splits stream text into lines, without a trailing empty one.
+func splitLines(text string) []string {
+	if text == "" {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 }
 
 type errWriter struct {

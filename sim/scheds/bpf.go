@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/scxsim/scxsim/bpf/stream"
 	"github.com/scxsim/scxsim/kernel/sched"
 	"github.com/scxsim/scxsim/kernel/scx"
 	"github.com/scxsim/scxsim/kernel/scx/bpfsched"
@@ -98,4 +99,31 @@ func (b *BPFScheduler) Finish(res *metrics.SchedulerResult) {
 	} else if b.x != nil {
 		res.Log = b.x.Log()
 	}
+	if b.obj != nil {
+		res.Streams = streamOutput(b.obj.Env.Streams())
+		res.Printk = append([]string(nil), b.obj.Kernel().PrintkLog...)
+	}
+}
+
+// streamOutput reads the unread output of every program's streams, in
+// program name order so results are deterministic.
+func streamOutput(set *stream.Set) []metrics.StreamOutput {
+	if set == nil {
+		return nil
+	}
+	var out []metrics.StreamOutput
+	for _, name := range set.Names() {
+		p := set.Lookup(name)
+		if p == nil {
+			continue
+		}
+		so := metrics.StreamOutput{Prog: name,
+			Stdout: p.Stdout.Peek(), Stderr: p.Stderr.Peek(),
+			StdoutDropped: p.Stdout.Dropped(), StderrDropped: p.Stderr.Dropped()}
+		if so.Stdout == "" && so.Stderr == "" && so.StdoutDropped == 0 && so.StderrDropped == 0 {
+			continue
+		}
+		out = append(out, so)
+	}
+	return out
 }
