@@ -2,6 +2,7 @@ package scx
 
 import (
 	"fmt"
+	"syscall"
 
 	"github.com/scxsim/scxsim/kernel/sched"
 	"github.com/scxsim/scxsim/kernel/topo"
@@ -273,14 +274,16 @@ func (x *Ext) cpuArg(cpu int) int32 {
 }
 
 // cpuRet mirrors scx_cpu_ret(): the cpu for a number an op returned or
-// passed to a kfunc; a cid-form scheduler's invalid cid is an error and -1.
+// passed to a kfunc. Negative numbers and cpu-form numbers pass through
+// unchanged, so the caller's cpuValid reports them; a cid-form scheduler's
+// invalid cid is an error and -EINVAL, as scx_cid_to_cpu() returns.
 func (x *Ext) cpuRet(sch *Sched, v int32) int {
-	if !x.cidType || x.cids == nil {
+	if v < 0 || !x.cidType || x.cids == nil {
 		return int(v)
 	}
 	if err := x.cids.CidValid(int(v)); err != nil {
 		x.scxError(sch, "%s", err.Error())
-		return -1
+		return -int(syscall.EINVAL)
 	}
 	return x.cids.CPU(int(v))
 }

@@ -206,7 +206,7 @@ func (x *Ext) DsqNrQueued(dsqID uint64) int32 {
 		return int32(x.rqs[x.curCPU()].local.nr)
 	case dsqID&DSQLocalOn == DSQLocalOn:
 		cpu := x.cpuRet(sch, int32(uint32(dsqID&DSQLocalCPUMask)))
-		if cpu >= 0 && x.cpuValid(sch, cpu, "") {
+		if x.cpuValid(sch, cpu, "") {
 			return int32(x.rqs[cpu].local.nr)
 		}
 	default:

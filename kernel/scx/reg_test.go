@@ -491,3 +491,49 @@ func TestSetCmaskFaultAttribution(t *testing.T) {
 		t.Fatal("scratch page not installed at the freed cmask page")
 	}
 }
+
+// A cid-form ops.select_cid() verdict goes through scx_cpu_ret(): a negative
+// number passes through unchanged and is reported as an invalid CPU by
+// select_task_rq_scx(), an out-of-range cid is reported by cid_valid().
+func TestSelectCidRet(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ret  func(nrCids int32) int32
+		want func(nrCids int32) string
+	}{
+		{"minus one", func(int32) int32 { return -1 },
+			func(int32) string { return "invalid CPU -1 from ops.select_cpu()" }},
+		{"minus EINVAL", func(int32) int32 { return -22 },
+			func(int32) string { return "invalid CPU -22 from ops.select_cpu()" }},
+		{"past last cid", func(n int32) int32 { return n },
+			func(n int32) string { return fmt.Sprintf("invalid cid %d", n) }},
+		{"huge cid", func(int32) int32 { return 1 << 30 },
+			func(int32) string { return fmt.Sprintf("invalid cid %d", 1<<30) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, "1x2x2x1", topo.X86)
+			const nrCids = 4
+			bad := false
+			sch := e.register(&scx.Ops{Form: scx.FormCid, Name: "ret", Arenas: []*arena.Arena{newArena(t)},
+				SelectCPU: func(p *sched.Task, prev int32, wf uint64) int32 {
+					if bad {
+						return tc.ret(nrCids)
+					}
+					return prev
+				},
+				Enqueue: func(p *sched.Task, f uint64) { e.x.DsqInsert(p, scx.DSQGlobal, 0, 0) },
+			})
+			e.spawn("w", schedtest.Behavior{Run: 500_000, Sleep: 500_000}, sched.TaskSpec{})
+			e.d.Run(10_000_000)
+			if sch.ExitKind() != scx.ExitNone {
+				t.Fatalf("valid cids ejected the scheduler: %q", sch.ExitInfo().Msg)
+			}
+			bad = true
+			e.d.Run(20_000_000)
+			ei := sch.ExitInfo()
+			if ei.Kind != scx.ExitError || ei.Msg != tc.want(nrCids) {
+				t.Fatalf("exit %v %q, want error %q", ei.Kind, ei.Msg, tc.want(nrCids))
+			}
+		})
+	}
+}
