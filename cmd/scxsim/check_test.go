@@ -14,6 +14,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 
 	"github.com/scxsim/scxsim/bpf/loader"
+	"github.com/scxsim/scxsim/bpf/maps"
 )
 
 func runCheck(t *testing.T, args ...string) (string, error) {
@@ -34,16 +35,55 @@ var (
 	rodataRe  = regexp.MustCompile(`const volatile u32 (\w+) = (\d+);`)
 )
 
-// TestCheckSchedulers loads the example schedulers against the simulated
-// kernel and compares what the loader found with what their C sources say.
+// mapDeclRe matches a SEC(".maps") declaration: its type and its name.
+var mapDeclRe = regexp.MustCompile(`(?s)struct\s*\{[^{}]*?__uint\(type,\s*(BPF_MAP_TYPE_\w+)\);[^{}]*\}\s*(\w+)\s+SEC\("\.maps"\)`)
+
+// mapTypes are the enum bpf_map_type values the example sources use.
+var mapTypes = map[string]uint32{
+	"BPF_MAP_TYPE_HASH":         maps.TypeHash,
+	"BPF_MAP_TYPE_ARRAY":        maps.TypeArray,
+	"BPF_MAP_TYPE_PERCPU_HASH":  maps.TypePercpuHash,
+	"BPF_MAP_TYPE_PERCPU_ARRAY": maps.TypePercpuArray,
+	"BPF_MAP_TYPE_QUEUE":        maps.TypeQueue,
+	"BPF_MAP_TYPE_RINGBUF":      maps.TypeRingBuf,
+	"BPF_MAP_TYPE_TASK_STORAGE": maps.TypeTaskStorage,
+	"BPF_MAP_TYPE_CGRP_STORAGE": maps.TypeCgrpStorage,
+	"BPF_MAP_TYPE_ARENA":        maps.TypeArena,
+}
+
+// loadRefused are the example objects the simulated kernel refuses at
+// load, with the verifier's words.
+var loadRefused = map[string]string{
+	"broken/cpu_kfunc_in_cid": "calling kernel function scx_bpf_task_cpu is not allowed",
+}
+
+// TestCheckSchedulers loads every example scheduler object (the broken ones
+// included) against the simulated kernel and compares what the loader found
+// with what its C source says: struct_ops form, bindings and name, the
+// SEC(".maps") maps and their types, rodata defaults, and that every CO-RE
+// relocation resolved.
 func TestCheckSchedulers(t *testing.T) {
-	for _, name := range []string{"fifo/fifo", "cidq/cidq"} {
+	var objs []string
+	err := filepath.WalkDir("../../schedulers", func(path string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(path, ".bpf.o") {
+			objs = append(objs, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) < 3 {
+		t.Fatalf("found only %d scheduler objects", len(objs))
+	}
+	for _, objPath := range objs {
+		name := strings.TrimSuffix(strings.TrimPrefix(filepath.ToSlash(objPath), "../../schedulers/"), ".bpf.o")
 		t.Run(name, func(t *testing.T) {
-			src, err := os.ReadFile("../../schedulers/" + name + ".bpf.c")
+			src, err := os.ReadFile(strings.TrimSuffix(objPath, ".o") + ".c")
 			if err != nil {
-				t.Skip("example scheduler not present:", err)
+				t.Fatal(err)
 			}
-			raw, err := os.ReadFile("../../schedulers/" + name + ".bpf.o")
+			raw, err := os.ReadFile(objPath)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,10 +92,26 @@ func TestCheckSchedulers(t *testing.T) {
 				t.Fatal(err)
 			}
 			obj, err := loader.Load(raw, opts)
+			if want, refused := loadRefused[name]; refused {
+				if err == nil {
+					obj.Close()
+					t.Fatalf("loaded; want refusal %q", want)
+				}
+				if !strings.Contains(err.Error(), want) {
+					t.Fatalf("load error %q, want %q", err, want)
+				}
+				if _, cerr := runCheck(t, objPath, "--no-register"); cerr == nil {
+					t.Errorf("check --no-register accepted an object the kernel refuses")
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer obj.Close()
+			if _, err := runCheck(t, objPath, "--no-register"); err != nil {
+				t.Errorf("check --no-register: %v", err)
+			}
 			if len(obj.StructOps) != 1 {
 				t.Fatalf("struct_ops: %d", len(obj.StructOps))
 			}
@@ -89,11 +145,47 @@ func TestCheckSchedulers(t *testing.T) {
 			if m, _ := so.Member("name"); m.Str != string(opsNameRe.FindSubmatch(src)[1]) {
 				t.Errorf("name %q", m.Str)
 			}
+			decls := mapDeclRe.FindAllSubmatch(src, -1)
+			if got, want := len(decls), bytes.Count(src, []byte(`SEC(".maps")`)); got != want {
+				t.Fatalf("parsed %d of the source's %d map declarations", got, want)
+			}
+			var btfMaps []string
+			for _, m := range obj.Maps {
+				if m.Kind == "btf" {
+					btfMaps = append(btfMaps, m.Name)
+				}
+			}
+			if len(btfMaps) != len(decls) {
+				t.Errorf("maps %v, source declares %d", btfMaps, len(decls))
+			}
+			for _, d := range decls {
+				typ, mname := string(d[1]), string(d[2])
+				want, ok := mapTypes[typ]
+				if !ok {
+					t.Fatalf("map %s: type %s missing from the test's table", mname, typ)
+				}
+				var found *loader.Map
+				for _, m := range obj.Maps {
+					if m.Kind == "btf" && m.Name == mname {
+						found = m
+					}
+				}
+				if found == nil {
+					t.Errorf("map %s (%s) not created", mname, typ)
+				} else if found.Spec.Type != want {
+					t.Errorf("map %s: type %d, source says %s (%d)", mname, found.Spec.Type, typ, want)
+				}
+			}
 			for _, r := range rodataRe.FindAllSubmatch(src, -1) {
 				want, _ := strconv.Atoi(string(r[2]))
 				got, err := obj.ReadGlobal(string(r[1]))
 				if err != nil || binary.LittleEndian.Uint32(got) != uint32(want) {
 					t.Errorf("%s = %v (%v), source says %d", r[1], got, err, want)
+				}
+			}
+			for _, r := range obj.CORE {
+				if r.Poisoned {
+					t.Errorf("CO-RE relocation %d (%s %s in %s) poisoned: %s", r.Index, r.Kind, r.Spec, r.Func, r.PoisonReason)
 				}
 			}
 			for _, p := range obj.Programs {
