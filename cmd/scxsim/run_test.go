@@ -39,6 +39,7 @@ func TestRunDefault(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("%v\n%.300s", err, out)
 	}
+	checkReport(t, "default run", &res, true)
 	s := res.Summary
 	if res.Run.Scheduler != "builtin:cidq" || res.Run.CPUs != 32 || res.Run.DurationNS != 10e9 || res.Run.Workload != "mixed" {
 		t.Errorf("run %+v", res.Run)

@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/scxsim/scxsim/sim/metrics"
+	"github.com/scxsim/scxsim/sim/workload"
+)
+
+// checkReport asserts the invariants every report must keep, whatever ran:
+// task run time sums to CPU busy time and to the utilization; per group,
+// per cgroup, per task and per CPU figures add up to the summary; every
+// switch-in waited and ended in a switch-out, an exit or the end of the
+// run; no task lost; the timeline agrees with each CPU's busy time;
+// instructions per op are the ratio they claim. everyRan also demands that
+// every task ran.
+func checkReport(t testing.TB, what string, r *metrics.Results, everyRan bool) {
+	t.Helper()
+	errf := func(format string, args ...any) { t.Helper(); t.Errorf(what+": "+format, args...) }
+	s := r.Summary
+	if r.Schema != metrics.Schema {
+		errf("schema %q", r.Schema)
+	}
+	if s.DurationNS != r.Run.DurationNS || s.CPUs != r.Run.CPUs || len(r.CPUs) != s.CPUs || s.DurationNS == 0 {
+		errf("duration %d/%d, cpus %d/%d/%d", s.DurationNS, r.Run.DurationNS, s.CPUs, r.Run.CPUs, len(r.CPUs))
+	}
+	if s.RuntimeNS != s.BusyNS || s.RuntimeNS == 0 {
+		errf("task run time %d, CPU busy time %d", s.RuntimeNS, s.BusyNS)
+	}
+	// CPUs: busy time, utilization, timeline, switches.
+	var busy, switches uint64
+	for _, c := range r.CPUs {
+		busy += c.BusyNS
+		switches += c.Switches
+		if c.BusyNS > s.DurationNS {
+			errf("cpu %d busy %d, longer than the run", c.CPU, c.BusyNS)
+		}
+		if u := float64(c.BusyNS) / float64(s.DurationNS); math.Abs(u-c.Utilization) > 0.0005 {
+			errf("cpu %d utilization %.3f, busy time says %.4f", c.CPU, c.Utilization, u)
+		}
+		// The timeline's bins, weighted by their widths, give the busy time.
+		var tl float64
+		for i, v := range c.Timeline {
+			if v < 0 || v > 1 {
+				errf("cpu %d timeline bin %d = %g", c.CPU, i, v)
+			}
+			span := float64(min(r.TimelineBinNS, s.DurationNS-uint64(i)*r.TimelineBinNS))
+			tl += v * span
+		}
+		if want := uint64(len(c.Timeline)) * r.TimelineBinNS; want < s.DurationNS || want-s.DurationNS >= r.TimelineBinNS {
+			errf("cpu %d: %d bins of %d ns for a run of %d ns", c.CPU, len(c.Timeline), r.TimelineBinNS, s.DurationNS)
+		}
+		if math.Abs(tl-float64(c.BusyNS)) > 0.0005*float64(s.DurationNS) {
+			errf("cpu %d timeline sums to %.0f ns busy, busy %d", c.CPU, tl, c.BusyNS)
+		}
+	}
+	if busy != s.BusyNS || switches != s.ContextSwitches {
+		errf("CPUs sum to %d busy and %d switches; summary %d and %d", busy, switches, s.BusyNS, s.ContextSwitches)
+	}
+	if u := float64(busy) / float64(s.DurationNS) / float64(s.CPUs); math.Abs(u-s.Utilization) > 0.0005 {
+		errf("utilization %.3f, busy time says %.4f", s.Utilization, u)
+	}
+	// Every switch-in waited first, and ended by blocking, preemption,
+	// exit or the end of the run (at most one running task per CPU).
+	if s.Wait.Count != int64(s.ContextSwitches) || s.Wakeup.Count > s.Wait.Count {
+		errf("%d waits and %d wakeups for %d switch-ins", s.Wait.Count, s.Wakeup.Count, s.ContextSwitches)
+	}
+	if open := int64(s.ContextSwitches) - int64(s.Voluntary+s.Involuntary) - int64(s.Exited); open < 0 || open > int64(s.CPUs) {
+		errf("%d switch-ins, %d voluntary + %d involuntary switch-outs, %d exits: %d left running on %d CPUs",
+			s.ContextSwitches, s.Voluntary, s.Involuntary, s.Exited, open, s.CPUs)
+	}
+	// Groups add up to the summary.
+	var g metrics.GroupResult
+	var wait, wake int64
+	for _, gr := range r.Groups {
+		g.Tasks += gr.Tasks
+		g.Exited += gr.Exited
+		g.NeverRan += gr.NeverRan
+		g.RuntimeNS += gr.RuntimeNS
+		g.Voluntary += gr.Voluntary
+		g.Involuntary += gr.Involuntary
+		g.Iterations += gr.Iterations
+		g.Requests += gr.Requests
+		g.Migrations.SMT += gr.Migrations.SMT
+		g.Migrations.LLC += gr.Migrations.LLC
+		g.Migrations.Node += gr.Migrations.Node
+		g.Migrations.XNode += gr.Migrations.XNode
+		wait += gr.Wait.Count
+		wake += gr.Wakeup.Count
+		if gr.Fairness < 0 || gr.Fairness > 1 {
+			errf("group %s fairness %g", gr.Name, gr.Fairness)
+		}
+	}
+	if g.Tasks != s.Tasks || g.Exited != s.Exited || g.NeverRan != s.NeverRan || g.RuntimeNS != s.RuntimeNS ||
+		g.Voluntary != s.Voluntary || g.Involuntary != s.Involuntary || g.Iterations != s.Iterations ||
+		g.Requests != s.Requests || g.Migrations != s.Migrations || wait != s.Wait.Count || wake != s.Wakeup.Count {
+		errf("groups sum to %+v (waits %d, wakeups %d); summary %+v", g, wait, wake, s)
+	}
+	// Cgroups hold every task and all the run time.
+	var cgTasks int
+	var cgRun uint64
+	for _, c := range r.Cgroups {
+		cgTasks += c.Tasks
+		cgRun += c.RuntimeNS
+	}
+	if cgTasks != s.Tasks || cgRun != s.RuntimeNS {
+		errf("cgroups hold %d tasks and %d run time; summary %d and %d", cgTasks, cgRun, s.Tasks, s.RuntimeNS)
+	}
+	// Tasks (when present): none lost, and they add up.
+	if r.Tasks != nil {
+		var tk metrics.TaskResult
+		var exited, never int
+		pids := map[int32]bool{}
+		for _, x := range r.Tasks {
+			if pids[x.PID] {
+				errf("pid %d twice", x.PID)
+			}
+			pids[x.PID] = true
+			tk.RuntimeNS += x.RuntimeNS
+			tk.Voluntary += x.Voluntary
+			tk.Involuntary += x.Involuntary
+			tk.Iterations += x.Iterations
+			tk.Requests += x.Requests
+			if x.EndNS != nil {
+				exited++
+				if *x.EndNS < x.StartNS || *x.EndNS > s.DurationNS {
+					errf("task %s lived from %d to %d", x.Comm, x.StartNS, *x.EndNS)
+				}
+			}
+			if x.RuntimeNS == 0 {
+				never++
+			}
+		}
+		if len(r.Tasks) != s.Tasks || exited != s.Exited || never != s.NeverRan || tk.RuntimeNS != s.RuntimeNS ||
+			tk.Voluntary != s.Voluntary || tk.Involuntary != s.Involuntary || tk.Iterations != s.Iterations || tk.Requests != s.Requests {
+			errf("%d task records (%d exited, %d never ran) sum to %+v; summary %+v", len(r.Tasks), exited, never, tk, s)
+		}
+	}
+	if everyRan && (s.NeverRan != 0 || s.Tasks == 0) {
+		errf("%d of %d tasks never ran", s.NeverRan, s.Tasks)
+	}
+	// Op counts.
+	if (r.Scheduler.Kind == "fair") != (len(r.Scheduler.Ops) == 0) {
+		errf("%s scheduler with ops %v", r.Scheduler.Kind, r.Scheduler.Ops)
+	}
+	for _, o := range r.Scheduler.Ops {
+		if o.Calls == 0 || (r.Scheduler.Kind == "bpf") != (o.Insns > 0) {
+			errf("op %+v of a %s scheduler", o, r.Scheduler.Kind)
+		}
+		if o.Insns > 0 && math.Abs(o.InsnsPerCall-float64(o.Insns)/float64(o.Calls)) > 0.05 {
+			errf("op %s: %d insns in %d calls, %g per call", o.Op, o.Insns, o.Calls, o.InsnsPerCall)
+		}
+	}
+}
+
+// runJSON runs `scxsim CMD ARGS... --json -` in process and decodes the
+// report(s).
+func runJSON(t *testing.T, command string, args ...string) []metrics.Results {
+	t.Helper()
+	cmd := newRunCmd()
+	if command == "compare" {
+		cmd = newCompareCmd()
+	}
+	var out, errOut bytes.Buffer
+	cmd.SetArgs(append([]string{"--no-progress", "--json", "-"}, args...))
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	if err := cmd.Execute(); err != nil {
+		t.Fatalf("%s %v: %v", command, args, err)
+	}
+	if command == "compare" {
+		var rs []metrics.Results
+		if err := json.Unmarshal(out.Bytes(), &rs); err != nil {
+			t.Fatalf("%v\n%.300s", err, out.String())
+		}
+		return rs
+	}
+	var r metrics.Results
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("%v\n%.300s", err, out.String())
+	}
+	return []metrics.Results{r}
+}
+
+// Every built-in scenario, compared under fair, the two example BPF
+// schedulers and a Go scheduler, gives consistent reports in which every
+// task ran; `run` gives the same report as `compare` for one scheduler.
+func TestBuiltinScenariosConsistent(t *testing.T) {
+	scheds := []string{"fair", "builtin:fifo", "builtin:cidq", "builtin:go-fifo"}
+	for _, name := range workload.BuiltinNames() {
+		t.Run(name, func(t *testing.T) {
+			args := []string{"--topo", "1x2x2x2", "--workload", name, "--duration", "1s", "--tasks"}
+			rs := runJSON(t, "compare", append(args, scheds...)...)
+			if len(rs) != len(scheds) {
+				t.Fatalf("%d reports for %d schedulers", len(rs), len(scheds))
+			}
+			for i := range rs {
+				r := &rs[i]
+				checkReport(t, name+" under "+scheds[i], r, true)
+				if r.Run.Scheduler != scheds[i] || r.Run.Workload != name || r.Run.Seed != 1 || r.Run.CPUs != 8 || r.Run.Topology != "1x2x2x2" {
+					t.Errorf("%s: run %+v", scheds[i], r.Run)
+				}
+				if rs[0].Summary.Tasks != r.Summary.Tasks && r.Run.StopReason != "duration" {
+					t.Errorf("%s: %d tasks, fair had %d", scheds[i], r.Summary.Tasks, rs[0].Summary.Tasks)
+				}
+			}
+			one := runJSON(t, "run", append(args, "--sched", "builtin:cidq")...)
+			a, _ := json.Marshal(one[0])
+			b, _ := json.Marshal(rs[2])
+			if !bytes.Equal(a, b) {
+				t.Error("scxsim run and scxsim compare report builtin:cidq differently")
+			}
+		})
+	}
+}
+
+// TestHelperProcess is not a test: run as a subprocess with
+// SCXSIM_HELPER_ARGS set, it runs the scxsim command those arguments
+// (separated by newlines) give, as main would.
+func TestHelperProcess(t *testing.T) {
+	args := os.Getenv("SCXSIM_HELPER_ARGS")
+	if args == "" {
+		t.Skip("helper process for TestDeterministicAcrossProcesses")
+	}
+	rootCmd.SetArgs(strings.Split(args, "\n"))
+	if err := rootCmd.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "scxsim:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// The same command in separate processes, with GOMAXPROCS=1 and 2 (the
+// latter twice), writes byte-identical JSON reports, traces and HTML, for run and
+// for compare.
+func TestDeterministicAcrossProcesses(t *testing.T) {
+	dir := t.TempDir()
+	type outputs struct{ json, trace, html []byte }
+	runProc := func(procs, i int, args ...string) outputs {
+		t.Helper()
+		tag := fmt.Sprintf("%d-%d", procs, i)
+		js, tr, html := filepath.Join(dir, tag+".json"), filepath.Join(dir, tag+".pftrace"), filepath.Join(dir, tag+".html")
+		args = append(args, "--no-progress", "--json", js, "--html", html)
+		if args[0] == "run" {
+			args = append(args, "--trace", tr)
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "SCXSIM_HELPER_ARGS="+strings.Join(args, "\n"), fmt.Sprintf("GOMAXPROCS=%d", procs))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		var o outputs
+		o.json, _ = os.ReadFile(js)
+		o.trace, _ = os.ReadFile(tr)
+		o.html, _ = os.ReadFile(html)
+		return o
+	}
+	for _, args := range [][]string{
+		{"run", "--workload", "schbench", "--duration", "1s", "--tasks"},
+		{"run", "--sched", "builtin:fifo", "--workload", "server", "--duration", "1s", "--tasks", "--seed", "7"},
+		{"compare", "--topo", "1x2x2x2", "--workload", "mixed", "--duration", "500ms", "fair", "builtin:cidq"},
+	} {
+		var first outputs
+		for i, procs := range []int{1, 2, 2} {
+			o := runProc(procs, i, args...)
+			if i == 0 {
+				first = o
+				if len(o.json) < 1000 || len(o.html) < 1000 || (args[0] == "run" && len(o.trace) < 1000) {
+					t.Fatalf("%v: outputs of %d, %d and %d bytes", args, len(o.json), len(o.trace), len(o.html))
+				}
+				continue
+			}
+			if !bytes.Equal(first.json, o.json) || !bytes.Equal(first.trace, o.trace) || !bytes.Equal(first.html, o.html) {
+				t.Errorf("%v: process %d (GOMAXPROCS=%d) wrote different bytes (json %v, trace %v, html %v)", args, i, procs,
+					bytes.Equal(first.json, o.json), bytes.Equal(first.trace, o.trace), bytes.Equal(first.html, o.html))
+			}
+		}
+	}
+}
+
+// failTB counts the failures checkReport reports.
+type failTB struct {
+	testing.TB
+	n int
+}
+
+func (f *failTB) Helper()                        {}
+func (f *failTB) Errorf(string, ...any)          { f.n++ }
+func (f *failTB) Fatalf(format string, a ...any) { f.n++ }
+
+// checkReport is not vacuous: a report with one figure off fails it.
+func TestCheckReportCatches(t *testing.T) {
+	good := runJSON(t, "run", "--sched", "builtin:cidq", "--topo", "1x1x2x2", "--workload", "mixed", "--duration", "200ms", "--tasks")[0]
+	checkReport(t, "good", &good, true)
+	for name, spoil := range map[string]func(r *metrics.Results){
+		"runtime":     func(r *metrics.Results) { r.Summary.RuntimeNS++ },
+		"cpu busy":    func(r *metrics.Results) { r.CPUs[1].BusyNS += 1000 },
+		"utilization": func(r *metrics.Results) { r.Summary.Utilization -= 0.01 },
+		"timeline":    func(r *metrics.Results) { r.CPUs[0].Timeline[3] /= 2 },
+		"lost task":   func(r *metrics.Results) { r.Tasks = r.Tasks[1:] },
+		"never ran":   func(r *metrics.Results) { r.Summary.NeverRan, r.Groups[0].NeverRan = 1, 1; r.Tasks[0].RuntimeNS = 0 },
+		"switch":      func(r *metrics.Results) { r.Summary.Voluntary += 10 },
+		"group":       func(r *metrics.Results) { r.Groups[1].Migrations.LLC++ },
+		"cgroup":      func(r *metrics.Results) { r.Cgroups[0].Tasks-- },
+		"insns":       func(r *metrics.Results) { r.Scheduler.Ops[0].InsnsPerCall++ },
+		"wait":        func(r *metrics.Results) { r.Summary.Wait.Count-- },
+	} {
+		b, _ := json.Marshal(good)
+		var r metrics.Results
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		spoil(&r)
+		f := &failTB{TB: t}
+		checkReport(f, name, &r, true)
+		if f.n == 0 {
+			t.Errorf("checkReport accepted a report with a wrong %s", name)
+		}
+	}
+}
