@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/scxsim/scxsim/bpf/isa"
 	"github.com/scxsim/scxsim/bpf/vm"
 )
 
@@ -170,16 +171,16 @@ func (a *assembler) insn(mn, rest string) error {
 		if a.firstExit < 0 {
 			a.firstExit = len(a.out)
 		}
-		a.emit(vm.Insn{Op: clsJMP | jmpEXIT})
+		a.emit(vm.Insn{Op: isa.JMP | isa.EXIT})
 		return nil
 	case mn == "ja" || mn == "may_goto":
 		ops, err := a.operands(mn, rest, 1)
 		if err != nil {
 			return err
 		}
-		op := uint8(clsJMP | jmpJA)
+		op := uint8(isa.JMP | isa.JA)
 		if mn == "may_goto" {
-			op = clsJMP | jmpJCOND
+			op = isa.JMP | isa.JCOND
 		}
 		off, err := a.target(ops[0], false)
 		a.emit(vm.Insn{Op: op, Off: int16(off)})
@@ -190,7 +191,7 @@ func (a *assembler) insn(mn, rest string) error {
 			return err
 		}
 		off, err := a.target(ops[0], true)
-		a.emit(vm.Insn{Op: clsJMP32 | jmpJA, Imm: int32(off)})
+		a.emit(vm.Insn{Op: isa.JMP32 | isa.JA, Imm: int32(off)})
 		return err
 	case mn == "call" || mn == "callx":
 		return a.call(mn, rest)
@@ -207,7 +208,7 @@ func (a *assembler) insn(mn, rest string) error {
 		if err != nil {
 			return err
 		}
-		a.emit(vm.Insn{Op: opLDDW, Dst: dst, Imm: int32(uint32(v))})
+		a.emit(vm.Insn{Op: isa.LD | isa.IMM | isa.DW, Dst: dst, Imm: int32(uint32(v))})
 		a.emit(vm.Insn{Imm: int32(uint32(v >> 32))})
 		return nil
 	case mn == "lock":
@@ -297,14 +298,14 @@ func (a *assembler) call(mn, rest string) error {
 			return a.errorf("callx takes 1 operand, got %d", len(words))
 		}
 		r, err := a.reg(words[0])
-		a.emit(vm.Insn{Op: clsJMP | jmpCALL | srcX, Dst: r})
+		a.emit(vm.Insn{Op: isa.JMP | isa.CALL | isa.X, Dst: r})
 		return err
 	}
 	switch len(words) {
 	case 1:
 		if isReg(words[0]) {
 			r, err := a.reg(words[0])
-			a.emit(vm.Insn{Op: clsJMP | jmpCALL | srcX, Dst: r})
+			a.emit(vm.Insn{Op: isa.JMP | isa.CALL | isa.X, Dst: r})
 			return err
 		}
 		words = []string{"helper", words[0]}
@@ -312,7 +313,7 @@ func (a *assembler) call(mn, rest string) error {
 	default:
 		return a.errorf("call takes 1 or 2 operands, got %d", len(words))
 	}
-	in := vm.Insn{Op: clsJMP | jmpCALL}
+	in := vm.Insn{Op: isa.JMP | isa.CALL}
 	var err error
 	switch words[0] {
 	case "helper":
@@ -340,10 +341,10 @@ func (a *assembler) atomic(rest string) error {
 		op, rest = splitWord(rest)
 	}
 	op = strings.ToLower(op)
-	size := uint8(sizeDW)
+	size := uint8(isa.DW)
 	name := op
 	if s, ok := strings.CutSuffix(op, "32"); ok {
-		size, name = sizeW, s
+		size, name = isa.W, s
 	} else if s, ok := strings.CutSuffix(op, "64"); ok {
 		name = s
 	}
@@ -352,7 +353,7 @@ func (a *assembler) atomic(rest string) error {
 		return a.errorf("unknown atomic operation %q", op)
 	}
 	if fetch {
-		imm |= atomicFetch
+		imm |= isa.FETCH
 	}
 	ops, err := a.operands("lock "+op, rest, 2)
 	if err != nil {
@@ -366,19 +367,19 @@ func (a *assembler) atomic(rest string) error {
 	if err != nil {
 		return err
 	}
-	a.emit(vm.Insn{Op: clsSTX | modeATOMIC | size, Dst: dst, Src: src, Off: off, Imm: imm})
+	a.emit(vm.Insn{Op: isa.STX | isa.ATOMIC | size, Dst: dst, Src: src, Off: off, Imm: imm})
 	return nil
 }
 
 // load assembles ldx{b,h,w,dw} and the sign-extending ldxs{b,h,w}.
 func (a *assembler) load(mn, rest string) error {
 	suffix := mn[3:]
-	mode := uint8(modeMEM)
+	mode := uint8(isa.MEM)
 	if s, ok := strings.CutPrefix(suffix, "s"); ok && s != "" {
-		mode, suffix = modeMEMSX, s
+		mode, suffix = isa.MEMSX, s
 	}
 	size, ok := sizes[suffix]
-	if !ok || (mode == modeMEMSX && size == sizeDW) {
+	if !ok || (mode == isa.MEMSX && size == isa.DW) {
 		return a.errorf("unknown mnemonic %q", mn)
 	}
 	ops, err := a.operands(mn, rest, 2)
@@ -393,7 +394,7 @@ func (a *assembler) load(mn, rest string) error {
 	if err != nil {
 		return err
 	}
-	a.emit(vm.Insn{Op: clsLDX | mode | size, Dst: dst, Src: src, Off: off})
+	a.emit(vm.Insn{Op: isa.LDX | mode | size, Dst: dst, Src: src, Off: off})
 	return nil
 }
 
@@ -417,10 +418,10 @@ func (a *assembler) store(mn, rest string, reg bool) error {
 	}
 	in := vm.Insn{Dst: dst, Off: off}
 	if reg {
-		in.Op = clsSTX | modeMEM | size
+		in.Op = isa.STX | isa.MEM | size
 		in.Src, err = a.reg(ops[1])
 	} else {
-		in.Op = clsST | modeMEM | size
+		in.Op = isa.ST | isa.MEM | size
 		in.Imm, err = a.imm32(ops[1])
 	}
 	if err != nil {
@@ -436,9 +437,9 @@ func (a *assembler) movsx(mn, rest string) error {
 	var width string
 	switch {
 	case strings.HasSuffix(mn, "64"):
-		cls, width = clsALU64, mn[5:len(mn)-2]
+		cls, width = isa.ALU64, mn[5:len(mn)-2]
 	case strings.HasSuffix(mn, "32"):
-		cls, width = clsALU, mn[5:len(mn)-2]
+		cls, width = isa.ALU, mn[5:len(mn)-2]
 	default:
 		return a.errorf("unknown mnemonic %q", mn)
 	}
@@ -465,7 +466,7 @@ func (a *assembler) movsx(mn, rest string) error {
 	if err != nil {
 		return err
 	}
-	a.emit(vm.Insn{Op: cls | aluMOV | srcX, Dst: dst, Src: src, Off: off})
+	a.emit(vm.Insn{Op: cls | isa.MOV | isa.X, Dst: dst, Src: src, Off: off})
 	return nil
 }
 
@@ -475,13 +476,13 @@ func (a *assembler) endian(mn, rest string) (bool, error) {
 	var bits string
 	switch {
 	case strings.HasPrefix(mn, "le"):
-		op, bits = clsALU|aluEND|endToLE, mn[2:]
+		op, bits = isa.ALU|isa.END|isa.ToLE, mn[2:]
 	case strings.HasPrefix(mn, "be"):
-		op, bits = clsALU|aluEND|endToBE, mn[2:]
+		op, bits = isa.ALU|isa.END|isa.ToBE, mn[2:]
 	case strings.HasPrefix(mn, "bswap"):
-		op, bits = clsALU64|aluEND|endToLE, mn[5:]
+		op, bits = isa.ALU64|isa.END|isa.ToLE, mn[5:]
 	case strings.HasPrefix(mn, "swap"):
-		op, bits = clsALU64|aluEND|endToLE, mn[4:]
+		op, bits = isa.ALU64|isa.END|isa.ToLE, mn[4:]
 	default:
 		return false, nil
 	}
@@ -503,10 +504,10 @@ func (a *assembler) endian(mn, rest string) (bool, error) {
 
 // alu assembles the two-operand ALU instructions and neg.
 func (a *assembler) alu(mn, rest string) (bool, error) {
-	cls := uint8(clsALU64)
+	cls := uint8(isa.ALU64)
 	name := mn
 	if s, ok := strings.CutSuffix(mn, "32"); ok {
-		cls, name = clsALU, s
+		cls, name = isa.ALU, s
 	} else if s, ok := strings.CutSuffix(mn, "64"); ok {
 		name = s
 	}
@@ -516,7 +517,7 @@ func (a *assembler) alu(mn, rest string) (bool, error) {
 			return true, err
 		}
 		dst, err := a.reg(ops[0])
-		a.emit(vm.Insn{Op: cls | aluNEG | srcK, Dst: dst})
+		a.emit(vm.Insn{Op: cls | isa.NEG | isa.K, Dst: dst})
 		return true, err
 	}
 	op, ok := aluOps[name]
@@ -532,7 +533,7 @@ func (a *assembler) alu(mn, rest string) (bool, error) {
 		return true, err
 	}
 	if isReg(ops[1]) {
-		in.Op |= srcX
+		in.Op |= isa.X
 		in.Src, err = a.reg(ops[1])
 	} else {
 		in.Imm, err = a.imm32(ops[1])
@@ -546,10 +547,10 @@ func (a *assembler) alu(mn, rest string) (bool, error) {
 
 // jump assembles the conditional jumps.
 func (a *assembler) jump(mn, rest string) (bool, error) {
-	cls := uint8(clsJMP)
+	cls := uint8(isa.JMP)
 	name := mn
 	if s, ok := strings.CutSuffix(mn, "32"); ok {
-		cls, name = clsJMP32, s
+		cls, name = isa.JMP32, s
 	}
 	op, ok := jmpOps[name]
 	if !ok {
@@ -564,7 +565,7 @@ func (a *assembler) jump(mn, rest string) (bool, error) {
 		return true, err
 	}
 	if isReg(ops[1]) {
-		in.Op |= srcX
+		in.Op |= isa.X
 		in.Src, err = a.reg(ops[1])
 	} else {
 		in.Imm, err = a.imm32(ops[1])

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scxsim/scxsim/bpf/isa"
 	"github.com/scxsim/scxsim/bpf/vm"
 )
 
@@ -298,20 +299,20 @@ func TestRoundTripRandom(t *testing.T) {
 // validOpcodes lists the opcodes of RFC 9669 plus may_goto.
 func validOpcodes() []uint8 {
 	var ops []uint8
-	for _, cls := range []uint8{clsALU, clsALU64} {
+	for _, cls := range []uint8{isa.ALU, isa.ALU64} {
 		for op := uint8(0); op <= 0xd0; op += 0x10 {
-			ops = append(ops, cls|op, cls|op|srcX)
+			ops = append(ops, cls|op, cls|op|isa.X)
 		}
 	}
-	for _, cls := range []uint8{clsJMP, clsJMP32} {
+	for _, cls := range []uint8{isa.JMP, isa.JMP32} {
 		for op := uint8(0); op <= 0xe0; op += 0x10 {
-			ops = append(ops, cls|op, cls|op|srcX)
+			ops = append(ops, cls|op, cls|op|isa.X)
 		}
 	}
-	for _, size := range []uint8{sizeB, sizeH, sizeW, sizeDW} {
-		ops = append(ops, clsLDX|modeMEM|size, clsLDX|modeMEMSX|size, clsST|modeMEM|size, clsSTX|modeMEM|size, clsSTX|modeATOMIC|size)
+	for _, size := range []uint8{isa.B, isa.H, isa.W, isa.DW} {
+		ops = append(ops, isa.LDX|isa.MEM|size, isa.LDX|isa.MEMSX|size, isa.ST|isa.MEM|size, isa.STX|isa.MEM|size, isa.STX|isa.ATOMIC|size)
 	}
-	return append(ops, opLDDW)
+	return append(ops, isa.LD|isa.IMM|isa.DW)
 }
 
 func equal(a, b []vm.Insn) bool {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/scxsim/scxsim/bpf/isa"
 	"github.com/scxsim/scxsim/bpf/vm"
 )
 
@@ -30,7 +31,7 @@ func DisassembleAt(insns []vm.Insn, pc int) (string, int) {
 		return "", 1
 	}
 	in := insns[pc]
-	if in.Op == opLDDW && pc+1 < len(insns) {
+	if in.Op == isa.LD|isa.IMM|isa.DW && pc+1 < len(insns) {
 		hi := insns[pc+1]
 		if in.Src == 0 && in.Off == 0 && hi == (vm.Insn{Imm: hi.Imm}) {
 			v := uint64(uint32(in.Imm)) | uint64(uint32(hi.Imm))<<32
@@ -114,34 +115,34 @@ func init() {
 	}
 }
 
-var sizeNames = map[uint8]string{sizeB: "b", sizeH: "h", sizeW: "w", sizeDW: "dw"}
+var sizeNames = map[uint8]string{isa.B: "b", isa.H: "h", isa.W: "w", isa.DW: "dw"}
 
 // render produces the text for one slot; ok is false when there is no
 // mnemonic for it. The caller checks the result re-assembles exactly.
 func render(in vm.Insn) (string, bool) {
-	cls := in.Op & 7
+	cls := isa.Class(in.Op)
 	switch cls {
-	case clsALU, clsALU64:
+	case isa.ALU, isa.ALU64:
 		return renderALU(in)
-	case clsJMP, clsJMP32:
+	case isa.JMP, isa.JMP32:
 		return renderJump(in)
-	case clsLDX:
-		size := sizeNames[in.Op&0x18]
-		switch in.Op & 0xe0 {
-		case modeMEM:
+	case isa.LDX:
+		size := sizeNames[isa.Size(in.Op)]
+		switch isa.Mode(in.Op) {
+		case isa.MEM:
 			return fmt.Sprintf("ldx%s %s, %s", size, regName(in.Dst), memText(in.Src, in.Off)), true
-		case modeMEMSX:
+		case isa.MEMSX:
 			return fmt.Sprintf("ldxs%s %s, %s", size, regName(in.Dst), memText(in.Src, in.Off)), true
 		}
-	case clsST:
-		if in.Op&0xe0 == modeMEM {
-			return fmt.Sprintf("st%s %s, %s", sizeNames[in.Op&0x18], memText(in.Dst, in.Off), immText(in.Imm)), true
+	case isa.ST:
+		if isa.Mode(in.Op) == isa.MEM {
+			return fmt.Sprintf("st%s %s, %s", sizeNames[isa.Size(in.Op)], memText(in.Dst, in.Off), immText(in.Imm)), true
 		}
-	case clsSTX:
-		switch in.Op & 0xe0 {
-		case modeMEM:
-			return fmt.Sprintf("stx%s %s, %s", sizeNames[in.Op&0x18], memText(in.Dst, in.Off), regName(in.Src)), true
-		case modeATOMIC:
+	case isa.STX:
+		switch isa.Mode(in.Op) {
+		case isa.MEM:
+			return fmt.Sprintf("stx%s %s, %s", sizeNames[isa.Size(in.Op)], memText(in.Dst, in.Off), regName(in.Src)), true
+		case isa.ATOMIC:
 			return renderAtomic(in)
 		}
 	}
@@ -150,25 +151,25 @@ func render(in vm.Insn) (string, bool) {
 
 func renderALU(in vm.Insn) (string, bool) {
 	suffix := ""
-	if in.Op&7 == clsALU {
+	if isa.Class(in.Op) == isa.ALU {
 		suffix = "32"
 	}
-	op := in.Op & 0xf0
+	op := isa.Op(in.Op)
 	switch op {
-	case aluNEG:
+	case isa.NEG:
 		return fmt.Sprintf("neg%s %s", suffix, regName(in.Dst)), true
-	case aluEND:
+	case isa.END:
 		var name string
 		switch {
-		case in.Op&7 == clsALU64:
+		case isa.Class(in.Op) == isa.ALU64:
 			name = "bswap"
-		case in.Op&srcX != 0:
+		case isa.Src(in.Op) == isa.X:
 			name = "be"
 		default:
 			name = "le"
 		}
 		return fmt.Sprintf("%s%d %s", name, in.Imm, regName(in.Dst)), true
-	case aluMOV:
+	case isa.MOV:
 		if in.Off == 8 || in.Off == 16 || in.Off == 32 {
 			w := "64"
 			if suffix != "" {
@@ -181,27 +182,27 @@ func renderALU(in vm.Insn) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	if in.Op&srcX != 0 {
+	if isa.Src(in.Op) == isa.X {
 		return fmt.Sprintf("%s%s %s, %s", name, suffix, regName(in.Dst), regName(in.Src)), true
 	}
 	return fmt.Sprintf("%s%s %s, %s", name, suffix, regName(in.Dst), immText(in.Imm)), true
 }
 
 func renderJump(in vm.Insn) (string, bool) {
-	op := in.Op & 0xf0
-	jmp32 := in.Op&7 == clsJMP32
+	op := isa.Op(in.Op)
+	jmp32 := isa.Class(in.Op) == isa.JMP32
 	switch op {
-	case jmpJA:
+	case isa.JA:
 		if jmp32 {
 			return fmt.Sprintf("ja32 %s", offText32(in.Imm)), true
 		}
 		return fmt.Sprintf("ja %s", offText(in.Off)), true
-	case jmpEXIT:
+	case isa.EXIT:
 		return "exit", true
-	case jmpJCOND:
+	case isa.JCOND:
 		return fmt.Sprintf("may_goto %s", offText(in.Off)), true
-	case jmpCALL:
-		if in.Op&srcX != 0 {
+	case isa.CALL:
+		if isa.Src(in.Op) == isa.X {
 			return fmt.Sprintf("callx %s", regName(in.Dst)), true
 		}
 		switch in.Src {
@@ -223,7 +224,7 @@ func renderJump(in vm.Insn) (string, bool) {
 		return "", false
 	}
 	src := immText(in.Imm)
-	if in.Op&srcX != 0 {
+	if isa.Src(in.Op) == isa.X {
 		src = regName(in.Src)
 	}
 	return fmt.Sprintf("%s%s %s, %s, %s", name, suffix, regName(in.Dst), src, offText(in.Off)), true
@@ -238,13 +239,13 @@ func offText32(v int32) string {
 
 func renderAtomic(in vm.Insn) (string, bool) {
 	suffix := ""
-	if in.Op&0x18 == sizeW {
+	if isa.Size(in.Op) == isa.W {
 		suffix = "32"
 	}
 	fetch := ""
 	imm := in.Imm
-	if imm != atomicXchg && imm != atomicCmpxchg && imm&atomicFetch != 0 {
-		fetch, imm = "fetch ", imm&^atomicFetch
+	if imm != isa.XCHG && imm != isa.CMPXCHG && imm&isa.FETCH != 0 {
+		fetch, imm = "fetch ", imm&^isa.FETCH
 	}
 	name, ok := atomicNames[imm]
 	if !ok {

@@ -7,50 +7,10 @@
 // section holds, so assembled programs go through the VM's normal Load path.
 package asm
 
-import "github.com/scxsim/scxsim/bpf/vm"
+import (
+	"github.com/scxsim/scxsim/bpf/vm"
 
-// Instruction encoding constants, as in the kernel's include/uapi/linux/bpf.h
-// and bpf_common.h.
-const (
-	clsLD    = 0x00
-	clsLDX   = 0x01
-	clsST    = 0x02
-	clsSTX   = 0x03
-	clsALU   = 0x04
-	clsJMP   = 0x05
-	clsJMP32 = 0x06
-	clsALU64 = 0x07
-
-	sizeW  = 0x00
-	sizeH  = 0x08
-	sizeB  = 0x10
-	sizeDW = 0x18
-
-	modeIMM    = 0x00
-	modeMEM    = 0x60
-	modeMEMSX  = 0x80
-	modeATOMIC = 0xc0
-
-	srcK = 0x00
-	srcX = 0x08
-
-	aluNEG = 0x80
-	aluMOV = 0xb0
-	aluEND = 0xd0
-
-	endToLE = 0x00
-	endToBE = 0x08
-
-	jmpJA    = 0x00
-	jmpCALL  = 0x80
-	jmpEXIT  = 0x90
-	jmpJCOND = 0xe0
-
-	atomicFetch   = 0x01
-	atomicXchg    = 0xe0 | atomicFetch
-	atomicCmpxchg = 0xf0 | atomicFetch
-
-	opLDDW = clsLD | modeIMM | sizeDW
+	"github.com/scxsim/scxsim/bpf/isa"
 )
 
 // aluOps maps ALU mnemonics (without width suffix) to operation bits and the
@@ -59,48 +19,48 @@ var aluOps = map[string]struct {
 	op  uint8
 	off int16
 }{
-	"add":  {0x00, 0},
-	"sub":  {0x10, 0},
-	"mul":  {0x20, 0},
-	"div":  {0x30, 0},
-	"sdiv": {0x30, 1},
-	"or":   {0x40, 0},
-	"and":  {0x50, 0},
-	"lsh":  {0x60, 0},
-	"rsh":  {0x70, 0},
-	"mod":  {0x90, 0},
-	"smod": {0x90, 1},
-	"xor":  {0xa0, 0},
-	"mov":  {0xb0, 0},
-	"arsh": {0xc0, 0},
+	"add":  {isa.ADD, 0},
+	"sub":  {isa.SUB, 0},
+	"mul":  {isa.MUL, 0},
+	"div":  {isa.DIV, 0},
+	"sdiv": {isa.DIV, 1},
+	"or":   {isa.OR, 0},
+	"and":  {isa.AND, 0},
+	"lsh":  {isa.LSH, 0},
+	"rsh":  {isa.RSH, 0},
+	"mod":  {isa.MOD, 0},
+	"smod": {isa.MOD, 1},
+	"xor":  {isa.XOR, 0},
+	"mov":  {isa.MOV, 0},
+	"arsh": {isa.ARSH, 0},
 }
 
 // jmpOps maps conditional jump mnemonics (without the 32 suffix) to operation bits.
 var jmpOps = map[string]uint8{
-	"jeq":  0x10,
-	"jgt":  0x20,
-	"jge":  0x30,
-	"jset": 0x40,
-	"jne":  0x50,
-	"jsgt": 0x60,
-	"jsge": 0x70,
-	"jlt":  0xa0,
-	"jle":  0xb0,
-	"jslt": 0xc0,
-	"jsle": 0xd0,
+	"jeq":  isa.JEQ,
+	"jgt":  isa.JGT,
+	"jge":  isa.JGE,
+	"jset": isa.JSET,
+	"jne":  isa.JNE,
+	"jsgt": isa.JSGT,
+	"jsge": isa.JSGE,
+	"jlt":  isa.JLT,
+	"jle":  isa.JLE,
+	"jslt": isa.JSLT,
+	"jsle": isa.JSLE,
 }
 
 // sizes maps the size suffix of load/store mnemonics to size bits.
-var sizes = map[string]uint8{"b": sizeB, "h": sizeH, "w": sizeW, "dw": sizeDW}
+var sizes = map[string]uint8{"b": isa.B, "h": isa.H, "w": isa.W, "dw": isa.DW}
 
 // atomicOps maps `lock` operation names to the imm field (without fetch).
 var atomicOps = map[string]int32{
-	"add":     0x00,
-	"or":      0x40,
-	"and":     0x50,
-	"xor":     0xa0,
-	"xchg":    atomicXchg,
-	"cmpxchg": atomicCmpxchg,
+	"add":     isa.ADD,
+	"or":      isa.OR,
+	"and":     isa.AND,
+	"xor":     isa.XOR,
+	"xchg":    isa.XCHG,
+	"cmpxchg": isa.CMPXCHG,
 }
 
 // RawValue is the 64-bit little-endian value of an instruction slot, the form

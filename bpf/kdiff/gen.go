@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/scxsim/scxsim/bpf/isa"
 	"github.com/scxsim/scxsim/bpf/vm"
 )
 
@@ -170,12 +171,12 @@ type unit struct {
 func (f *fn) generate() {
 	var p []vm.Insn
 	if f.keepMem {
-		p = append(p, vm.Insn{Op: clsALU64 | aluMOV | srcX, Dst: 9, Src: regMem})
+		p = append(p, vm.Insn{Op: isa.ALU64 | isa.MOV | isa.X, Dst: 9, Src: regMem})
 	}
 	// Stack: every slot gets a value before anything reads it.
 	for s := 1; s <= f.slots; s++ {
 		p = append(p, ldImm64(0, f.value64())...)
-		p = append(p, vm.Insn{Op: clsSTX | modeMEM | szDW, Dst: regFP, Src: 0, Off: int16(-8 * s)})
+		p = append(p, vm.Insn{Op: isa.STX | isa.MEM | isa.DW, Dst: regFP, Src: 0, Off: int16(-8 * s)})
 	}
 	// Registers: constants the verifier knows and input bytes it does not.
 	// The main function may keep r2 (the memory length), callees some of
@@ -232,7 +233,7 @@ func (f *fn) generate() {
 		if u.jump >= 0 {
 			t := min(u.jump, len(units))
 			off := start[t] - start[i] - u.patch - 1
-			if j := &u.insns[u.patch]; j.Op == clsJMP32|jmpJA {
+			if j := &u.insns[u.patch]; j.Op == isa.JMP32|isa.JA {
 				j.Imm = int32(off)
 			} else {
 				j.Off = int16(off)
@@ -267,14 +268,14 @@ func (f *fn) call() unit {
 	var p []vm.Insn
 	if f.funcs[callee].ptrArg {
 		p = append(p,
-			vm.Insn{Op: clsALU64 | aluMOV | srcX, Dst: 5, Src: regFP},
-			vm.Insn{Op: clsALU64 | aluADD | srcK, Dst: 5, Imm: -8},
+			vm.Insn{Op: isa.ALU64 | isa.MOV | isa.X, Dst: 5, Src: regFP},
+			vm.Insn{Op: isa.ALU64 | isa.ADD | isa.K, Dst: 5, Imm: -8},
 		)
 	}
 	at := len(p)
 	p = append(p,
-		vm.Insn{Op: clsJMP | jmpCALL, Src: vm.PseudoCall},
-		vm.Insn{Op: clsALU64 | aluMOV | srcX, Dst: regMem, Src: 9},
+		vm.Insn{Op: isa.JMP | isa.CALL, Src: vm.PseudoCall},
+		vm.Insn{Op: isa.ALU64 | isa.MOV | isa.X, Dst: regMem, Src: 9},
 	)
 	for r := uint8(2); r <= 5; r++ {
 		p = append(p, f.initReg(r)...)
@@ -287,18 +288,18 @@ func (f *fn) epilogue() []vm.Insn {
 	var p []vm.Insn
 	fold := func(r uint8) {
 		p = append(p,
-			vm.Insn{Op: clsALU64 | aluMUL | srcK, Dst: 0, Imm: 0x5bd1e995},
-			vm.Insn{Op: clsALU64 | aluXOR | srcX, Dst: 0, Src: r},
+			vm.Insn{Op: isa.ALU64 | isa.MUL | isa.K, Dst: 0, Imm: 0x5bd1e995},
+			vm.Insn{Op: isa.ALU64 | isa.XOR | isa.X, Dst: 0, Src: r},
 		)
 	}
 	for _, r := range f.regs[1:] {
 		fold(r)
 	}
 	for s := 1; s <= f.slots; s++ {
-		p = append(p, vm.Insn{Op: clsLDX | modeMEM | szDW, Dst: 3, Src: regFP, Off: int16(-8 * s)})
+		p = append(p, vm.Insn{Op: isa.LDX | isa.MEM | isa.DW, Dst: 3, Src: regFP, Off: int16(-8 * s)})
 		fold(3)
 	}
-	return append(p, vm.Insn{Op: clsJMP | jmpEXIT})
+	return append(p, vm.Insn{Op: isa.JMP | isa.EXIT})
 }
 
 func (g *fn) reg() uint8 { return g.regs[g.rng.IntN(len(g.regs))] }
@@ -322,9 +323,9 @@ func (g *fn) initReg(r uint8) []vm.Insn {
 	case k < 3:
 		return ldImm64(r, g.value64())
 	case k < 5:
-		return []vm.Insn{{Op: clsALU64 | aluMOV | srcK, Dst: r, Imm: g.value32()}}
+		return []vm.Insn{{Op: isa.ALU64 | isa.MOV | isa.K, Dst: r, Imm: g.value32()}}
 	case k < 6:
-		return []vm.Insn{{Op: clsALU | aluMOV | srcK, Dst: r, Imm: g.value32()}}
+		return []vm.Insn{{Op: isa.ALU | isa.MOV | isa.K, Dst: r, Imm: g.value32()}}
 	default:
 		return []vm.Insn{g.memLoad(r)}
 	}
@@ -333,24 +334,24 @@ func (g *fn) initReg(r uint8) []vm.Insn {
 // memLoad reads the input memory into r: a value the verifier cannot know.
 func (g *fn) memLoad(r uint8) vm.Insn {
 	size, n := g.size()
-	mode := uint8(modeMEM)
+	mode := uint8(isa.MEM)
 	if n < 8 && g.rng.IntN(2) == 0 {
-		mode = modeMEMSX
+		mode = isa.MEMSX
 	}
-	return vm.Insn{Op: clsLDX | mode | size, Dst: r, Src: regMem, Off: int16(g.rng.IntN(g.o.MemLen - n + 1))}
+	return vm.Insn{Op: isa.LDX | mode | size, Dst: r, Src: regMem, Off: int16(g.rng.IntN(g.o.MemLen - n + 1))}
 }
 
 // size returns a random access size and its byte count.
 func (g *fn) size() (uint8, int) {
 	switch g.rng.IntN(4) {
 	case 0:
-		return szB, 1
+		return isa.B, 1
 	case 1:
-		return szH, 2
+		return isa.H, 2
 	case 2:
-		return szW, 4
+		return isa.W, 4
 	}
-	return szDW, 8
+	return isa.DW, 8
 }
 
 // areaOff returns an offset aligned for n bytes in [lo, lo+length), where
@@ -390,13 +391,13 @@ func (g *fn) straight1(keep []uint8) ([]vm.Insn, []uint8) {
 		t := g.regNot(append([]uint8{0}, keep...))
 		adj := -8 * (1 + g.rng.IntN(g.slots))
 		p := []vm.Insn{
-			{Op: clsALU64 | aluMOV | srcX, Dst: t, Src: regFP},
-			{Op: clsALU64 | aluADD | srcK, Dst: t, Imm: int32(adj)},
+			{Op: isa.ALU64 | isa.MOV | isa.X, Dst: t, Src: regFP},
+			{Op: isa.ALU64 | isa.ADD | isa.K, Dst: t, Imm: int32(adj)},
 		}
 		q, w := g.stackAccess(keep, t, -8*g.slots-adj, 8*g.slots)
 		p = append(p, q...)
 		if !slices.Contains(w, t) {
-			p = append(p, vm.Insn{Op: clsALU64 | aluMOV | srcK, Dst: t, Imm: g.value32()})
+			p = append(p, vm.Insn{Op: isa.ALU64 | isa.MOV | isa.K, Dst: t, Imm: g.value32()})
 		}
 		return p, append(w, t)
 	case k < 80:
@@ -406,9 +407,9 @@ func (g *fn) straight1(keep []uint8) ([]vm.Insn, []uint8) {
 		size, n := g.size()
 		off := int16(g.rng.IntN(g.o.MemLen - n + 1))
 		if g.rng.IntN(3) == 0 {
-			return []vm.Insn{{Op: clsST | modeMEM | size, Dst: regMem, Off: off, Imm: g.value32()}}, nil
+			return []vm.Insn{{Op: isa.ST | isa.MEM | size, Dst: regMem, Off: off, Imm: g.value32()}}, nil
 		}
-		return []vm.Insn{{Op: clsSTX | modeMEM | size, Dst: regMem, Src: g.reg(), Off: off}}, nil
+		return []vm.Insn{{Op: isa.STX | isa.MEM | size, Dst: regMem, Src: g.reg(), Off: off}}, nil
 	default:
 		d := g.regNot(keep)
 		return ldImm64(d, g.value64()), []uint8{d}
@@ -426,72 +427,72 @@ func (g *fn) stackAccess(keep []uint8, base uint8, lo, length int) ([]vm.Insn, [
 		size, n := g.size()
 		off := g.areaOff(n, lo, length)
 		if g.rng.IntN(3) == 0 {
-			return []vm.Insn{{Op: clsST | modeMEM | size, Dst: base, Off: off, Imm: g.value32()}}, nil
+			return []vm.Insn{{Op: isa.ST | isa.MEM | size, Dst: base, Off: off, Imm: g.value32()}}, nil
 		}
-		return []vm.Insn{{Op: clsSTX | modeMEM | size, Dst: base, Src: src(), Off: off}}, nil
+		return []vm.Insn{{Op: isa.STX | isa.MEM | size, Dst: base, Src: src(), Off: off}}, nil
 	case k < 6: // load
 		d := g.regNot(keep)
 		size, n := g.size()
-		mode := uint8(modeMEM)
+		mode := uint8(isa.MEM)
 		if n < 8 && g.rng.IntN(2) == 0 {
-			mode = modeMEMSX
+			mode = isa.MEMSX
 		}
-		return []vm.Insn{{Op: clsLDX | mode | size, Dst: d, Src: base, Off: g.areaOff(n, lo, length)}}, []uint8{d}
+		return []vm.Insn{{Op: isa.LDX | mode | size, Dst: d, Src: base, Off: g.areaOff(n, lo, length)}}, []uint8{d}
 	}
-	size, n := uint8(szDW), 8
+	size, n := uint8(isa.DW), 8
 	if g.rng.IntN(2) == 0 {
-		size, n = szW, 4
+		size, n = isa.W, 4
 	}
 	op := atomicOps[g.rng.IntN(len(atomicOps))]
-	if op == atomicCMPXCHG && slices.Contains(keep, 0) {
-		op = atomicXCHG
+	if op == isa.CMPXCHG && slices.Contains(keep, 0) {
+		op = isa.XCHG
 	}
 	s := src()
-	if op&atomicFETCH != 0 && op != atomicCMPXCHG {
+	if op&isa.FETCH != 0 && op != isa.CMPXCHG {
 		s = g.regNot(append([]uint8{base}, keep...)) // written
 	}
-	in := vm.Insn{Op: clsSTX | modeATOMIC | size, Dst: base, Src: s, Off: g.areaOff(n, lo, length), Imm: op}
+	in := vm.Insn{Op: isa.STX | isa.ATOMIC | size, Dst: base, Src: s, Off: g.areaOff(n, lo, length), Imm: op}
 	var p []vm.Insn
-	if op&atomicFETCH != 0 && g.o.AvoidKernelBugs {
-		p = append(p, vm.Insn{Op: in.Op, Dst: base, Src: src(), Off: in.Off, Imm: aluOR})
+	if op&isa.FETCH != 0 && g.o.AvoidKernelBugs {
+		p = append(p, vm.Insn{Op: in.Op, Dst: base, Src: src(), Off: in.Off, Imm: isa.OR})
 	}
 	p = append(p, in)
 	switch {
-	case op == atomicCMPXCHG:
-		if size == szW && g.o.AvoidKernelBugs {
-			p = append(p, vm.Insn{Op: clsALU64 | aluMOV | srcX, Dst: 0, Src: 0})
+	case op == isa.CMPXCHG:
+		if size == isa.W && g.o.AvoidKernelBugs {
+			p = append(p, vm.Insn{Op: isa.ALU64 | isa.MOV | isa.X, Dst: 0, Src: 0})
 		}
 		return p, []uint8{0}
-	case op&atomicFETCH != 0:
+	case op&isa.FETCH != 0:
 		return p, []uint8{s}
 	}
 	return p, nil
 }
 
-var aluOps = []uint8{aluADD, aluSUB, aluMUL, aluDIV, aluOR, aluAND, aluLSH, aluRSH, aluMOD, aluXOR, aluMOV, aluARSH}
+var aluOps = []uint8{isa.ADD, isa.SUB, isa.MUL, isa.DIV, isa.OR, isa.AND, isa.LSH, isa.RSH, isa.MOD, isa.XOR, isa.MOV, isa.ARSH}
 
 // alu returns a binary ALU32 or ALU64 operation on d.
 func (g *fn) alu(d uint8) vm.Insn {
-	cls := uint8(clsALU64)
+	cls := uint8(isa.ALU64)
 	width := int32(64)
 	if g.rng.IntN(2) == 0 {
-		cls, width = clsALU, 32
+		cls, width = isa.ALU, 32
 	}
 	op := aluOps[g.rng.IntN(len(aluOps))]
 	in := vm.Insn{Dst: d}
-	if (op == aluDIV || op == aluMOD) && g.rng.IntN(2) == 0 {
+	if (op == isa.DIV || op == isa.MOD) && g.rng.IntN(2) == 0 {
 		in.Off = 1 // sdiv, smod
 	}
 	if g.rng.IntN(2) == 0 {
-		in.Op = cls | op | srcX
+		in.Op = cls | op | isa.X
 		in.Src = g.reg()
 		return in
 	}
-	in.Op = cls | op | srcK
+	in.Op = cls | op | isa.K
 	switch op {
-	case aluLSH, aluRSH, aluARSH:
+	case isa.LSH, isa.RSH, isa.ARSH:
 		in.Imm = g.rng.Int32N(width)
-	case aluDIV, aluMOD:
+	case isa.DIV, isa.MOD:
 		for in.Imm == 0 {
 			in.Imm = g.value32()
 		}
@@ -506,26 +507,26 @@ func (g *fn) unary(d uint8) vm.Insn {
 	widths := []int32{16, 32, 64}
 	switch g.rng.IntN(5) {
 	case 0:
-		cls := []uint8{clsALU, clsALU64}[g.rng.IntN(2)]
-		return vm.Insn{Op: cls | aluNEG | srcK, Dst: d}
+		cls := []uint8{isa.ALU, isa.ALU64}[g.rng.IntN(2)]
+		return vm.Insn{Op: cls | isa.NEG | isa.K, Dst: d}
 	case 1:
-		return vm.Insn{Op: clsALU64 | aluMOV | srcX, Dst: d, Src: g.reg(), Off: []int16{8, 16, 32}[g.rng.IntN(3)]}
+		return vm.Insn{Op: isa.ALU64 | isa.MOV | isa.X, Dst: d, Src: g.reg(), Off: []int16{8, 16, 32}[g.rng.IntN(3)]}
 	case 2:
-		return vm.Insn{Op: clsALU | aluMOV | srcX, Dst: d, Src: g.reg(), Off: []int16{8, 16}[g.rng.IntN(2)]}
+		return vm.Insn{Op: isa.ALU | isa.MOV | isa.X, Dst: d, Src: g.reg(), Off: []int16{8, 16}[g.rng.IntN(2)]}
 	case 3: // to_le / to_be
-		src := []uint8{srcK, srcX}[g.rng.IntN(2)]
-		return vm.Insn{Op: clsALU | aluEND | src, Dst: d, Imm: widths[g.rng.IntN(3)]}
+		src := []uint8{isa.K, isa.X}[g.rng.IntN(2)]
+		return vm.Insn{Op: isa.ALU | isa.END | src, Dst: d, Imm: widths[g.rng.IntN(3)]}
 	}
-	return vm.Insn{Op: clsALU64 | aluEND | srcK, Dst: d, Imm: widths[g.rng.IntN(3)]} // bswap
+	return vm.Insn{Op: isa.ALU64 | isa.END | isa.K, Dst: d, Imm: widths[g.rng.IntN(3)]} // bswap
 }
 
 var atomicOps = []int32{
-	aluADD, aluOR, aluAND, aluXOR,
-	aluADD | atomicFETCH, aluOR | atomicFETCH, aluAND | atomicFETCH, aluXOR | atomicFETCH,
-	atomicXCHG, atomicCMPXCHG,
+	isa.ADD, isa.OR, isa.AND, isa.XOR,
+	isa.ADD | isa.FETCH, isa.OR | isa.FETCH, isa.AND | isa.FETCH, isa.XOR | isa.FETCH,
+	isa.XCHG, isa.CMPXCHG,
 }
 
-var jmpOps = []uint8{jmpJEQ, jmpJGT, jmpJGE, jmpJSET, jmpJNE, jmpJSGT, jmpJSGE, jmpJLT, jmpJLE, jmpJSLT, jmpJSLE}
+var jmpOps = []uint8{isa.JEQ, isa.JGT, isa.JGE, isa.JSET, isa.JNE, isa.JSGT, isa.JSGE, isa.JLT, isa.JLE, isa.JSLT, isa.JSLE}
 
 // branch returns a conditional forward jump to unit target. Half of the
 // time it is a diamond instead: the condition jumps over an unconditional
@@ -537,24 +538,24 @@ func (g *fn) branch(target int) unit {
 		return unit{insns: []vm.Insn{c}, jump: target, patch: 0, call: -1}
 	}
 	c.Off = 1
-	ja := vm.Insn{Op: clsJMP | jmpJA}
+	ja := vm.Insn{Op: isa.JMP | isa.JA}
 	if g.rng.IntN(2) == 0 {
-		ja.Op = clsJMP32 | jmpJA
+		ja.Op = isa.JMP32 | isa.JA
 	}
 	return unit{insns: []vm.Insn{c, ja}, jump: target, patch: 1, call: -1}
 }
 
 // condJump returns a JMP or JMP32 conditional jump; the caller sets Off.
 func (g *fn) condJump() vm.Insn {
-	cls := uint8(clsJMP)
+	cls := uint8(isa.JMP)
 	if g.rng.IntN(2) == 0 {
-		cls = clsJMP32
+		cls = isa.JMP32
 	}
 	op := jmpOps[g.rng.IntN(len(jmpOps))]
 	if g.rng.IntN(2) == 0 {
-		return vm.Insn{Op: cls | op | srcX, Dst: g.reg(), Src: g.reg()}
+		return vm.Insn{Op: cls | op | isa.X, Dst: g.reg(), Src: g.reg()}
 	}
-	return vm.Insn{Op: cls | op | srcK, Dst: g.reg(), Imm: g.value32()}
+	return vm.Insn{Op: cls | op | isa.K, Dst: g.reg(), Imm: g.value32()}
 }
 
 // loop returns a loop that runs its straight-line body 1 to 4 times: the
@@ -562,15 +563,15 @@ func (g *fn) condJump() vm.Insn {
 // jump closes the loop when it reaches zero.
 func (g *fn) loop() []vm.Insn {
 	c := g.regNot([]uint8{0}) // cmpxchg writes r0
-	p := []vm.Insn{{Op: clsALU64 | aluMOV | srcK, Dst: c, Imm: 1 + g.rng.Int32N(4)}}
+	p := []vm.Insn{{Op: isa.ALU64 | isa.MOV | isa.K, Dst: c, Imm: 1 + g.rng.Int32N(4)}}
 	top := len(p)
 	for n := 1 + g.rng.IntN(6); n > 0; n-- {
 		p = append(p, g.straight([]uint8{c})...)
 	}
-	p = append(p, vm.Insn{Op: clsALU64 | aluSUB | srcK, Dst: c, Imm: 1})
-	back := vm.Insn{Op: clsJMP | jmpJNE | srcK, Dst: c}
+	p = append(p, vm.Insn{Op: isa.ALU64 | isa.SUB | isa.K, Dst: c, Imm: 1})
+	back := vm.Insn{Op: isa.JMP | isa.JNE | isa.K, Dst: c}
 	if g.rng.IntN(2) == 0 {
-		back = vm.Insn{Op: clsJMP32 | jmpJGT | srcK, Dst: c}
+		back = vm.Insn{Op: isa.JMP32 | isa.JGT | isa.K, Dst: c}
 	}
 	back.Off = int16(top - len(p) - 1)
 	return append(p, back)
@@ -602,7 +603,7 @@ func (g *fn) value64() uint64 {
 // ldImm64 returns the two slots of r = v.
 func ldImm64(r uint8, v uint64) []vm.Insn {
 	return []vm.Insn{
-		{Op: clsLD | modeIMM | szDW, Dst: r, Imm: int32(uint32(v))},
+		{Op: isa.LD | isa.IMM | isa.DW, Dst: r, Imm: int32(uint32(v))},
 		{Imm: int32(uint32(v >> 32))},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/scxsim/scxsim/bpf/isa"
 	"github.com/scxsim/scxsim/bpf/vm"
 )
 
@@ -12,13 +13,13 @@ import (
 // variant (off for signed division and movsx, imm for byte swaps and
 // atomics).
 func kind(in vm.Insn) string {
-	switch cls := in.Op & 7; {
-	case cls == clsALU || cls == clsALU64:
-		if in.Op&0xf0 == aluEND {
+	switch cls := isa.Class(in.Op); {
+	case cls == isa.ALU || cls == isa.ALU64:
+		if isa.Op(in.Op) == isa.END {
 			return fmt.Sprintf("%02x/%d", in.Op, in.Imm)
 		}
 		return fmt.Sprintf("%02x/%d", in.Op, in.Off)
-	case cls == clsSTX && in.Op&0xe0 == modeATOMIC:
+	case cls == isa.STX && isa.Mode(in.Op) == isa.ATOMIC:
 		return fmt.Sprintf("%02x/%#x", in.Op, in.Imm)
 	}
 	return fmt.Sprintf("%02x", in.Op)
@@ -28,44 +29,44 @@ func kind(in vm.Insn) string {
 func wantKinds() []string {
 	var k []string
 	add := func(op uint8, v int) { k = append(k, fmt.Sprintf("%02x/%d", op, v)) }
-	for _, cls := range []uint8{clsALU, clsALU64} {
-		for _, src := range []uint8{srcK, srcX} {
+	for _, cls := range []uint8{isa.ALU, isa.ALU64} {
+		for _, src := range []uint8{isa.K, isa.X} {
 			for _, op := range aluOps {
 				add(cls|op|src, 0)
 			}
-			add(cls|aluDIV|src, 1) // sdiv
-			add(cls|aluMOD|src, 1) // smod
+			add(cls|isa.DIV|src, 1) // sdiv
+			add(cls|isa.MOD|src, 1) // smod
 		}
-		add(cls|aluNEG, 0)
-		add(cls|aluMOV|srcX, 8) // movsx
-		add(cls|aluMOV|srcX, 16)
+		add(cls|isa.NEG, 0)
+		add(cls|isa.MOV|isa.X, 8) // movsx
+		add(cls|isa.MOV|isa.X, 16)
 	}
-	add(clsALU64|aluMOV|srcX, 32)
+	add(isa.ALU64|isa.MOV|isa.X, 32)
 	for _, w := range []int{16, 32, 64} {
-		add(clsALU|aluEND|srcK, w) // le
-		add(clsALU|aluEND|srcX, w) // be
-		add(clsALU64|aluEND, w)    // bswap
+		add(isa.ALU|isa.END|isa.K, w) // le
+		add(isa.ALU|isa.END|isa.X, w) // be
+		add(isa.ALU64|isa.END, w)     // bswap
 	}
-	for _, size := range []uint8{szB, szH, szW, szDW} {
-		for _, op := range []uint8{clsLDX | modeMEM, clsST | modeMEM, clsSTX | modeMEM} {
+	for _, size := range []uint8{isa.B, isa.H, isa.W, isa.DW} {
+		for _, op := range []uint8{isa.LDX | isa.MEM, isa.ST | isa.MEM, isa.STX | isa.MEM} {
 			k = append(k, fmt.Sprintf("%02x", op|size))
 		}
-		if size != szDW {
-			k = append(k, fmt.Sprintf("%02x", clsLDX|modeMEMSX|size))
+		if size != isa.DW {
+			k = append(k, fmt.Sprintf("%02x", isa.LDX|isa.MEMSX|size))
 		}
 	}
-	for _, size := range []uint8{szW, szDW} {
+	for _, size := range []uint8{isa.W, isa.DW} {
 		for _, op := range atomicOps {
-			k = append(k, fmt.Sprintf("%02x/%#x", clsSTX|modeATOMIC|size, op))
+			k = append(k, fmt.Sprintf("%02x/%#x", isa.STX|isa.ATOMIC|size, op))
 		}
 	}
-	for _, cls := range []uint8{clsJMP, clsJMP32} {
+	for _, cls := range []uint8{isa.JMP, isa.JMP32} {
 		for _, op := range jmpOps {
-			k = append(k, fmt.Sprintf("%02x", cls|op|srcK), fmt.Sprintf("%02x", cls|op|srcX))
+			k = append(k, fmt.Sprintf("%02x", cls|op|isa.K), fmt.Sprintf("%02x", cls|op|isa.X))
 		}
-		k = append(k, fmt.Sprintf("%02x", cls|jmpJA)) // ja, gotol
+		k = append(k, fmt.Sprintf("%02x", cls|isa.JA)) // ja, gotol
 	}
-	return append(k, fmt.Sprintf("%02x", clsLD|modeIMM|szDW), fmt.Sprintf("%02x", clsJMP|jmpCALL), fmt.Sprintf("%02x", clsJMP|jmpEXIT))
+	return append(k, fmt.Sprintf("%02x", isa.LD|isa.IMM|isa.DW), fmt.Sprintf("%02x", isa.JMP|isa.CALL), fmt.Sprintf("%02x", isa.JMP|isa.EXIT))
 }
 
 // TestGenerateCovers checks that a few hundred programs use every
@@ -78,16 +79,16 @@ func TestGenerateCovers(t *testing.T) {
 		p, _ := generate(rand.New(rand.NewPCG(3, uint64(i))), DefaultGenOptions)
 		for _, in := range p {
 			seen[kind(in)]++
-			cls := in.Op & 7
-			if (cls == clsJMP || cls == clsJMP32) && in.Op&0xf0 != jmpCALL && in.Off < 0 {
+			cls := isa.Class(in.Op)
+			if (cls == isa.JMP || cls == isa.JMP32) && isa.Op(in.Op) != isa.CALL && in.Off < 0 {
 				backward++
 			}
-			if (cls == clsLDX && in.Src == regFP || (cls == clsST || cls == clsSTX) && in.Dst == regFP) && int(in.Off) < deepest {
+			if (cls == isa.LDX && in.Src == regFP || (cls == isa.ST || cls == isa.STX) && in.Dst == regFP) && int(in.Off) < deepest {
 				deepest = int(in.Off)
 			}
 			// Stack accesses through a copy of r10 or a caller's pointer.
-			if cls == clsLDX && in.Src != regMem && in.Src != regFP ||
-				(cls == clsST || cls == clsSTX) && in.Dst != regMem && in.Dst != regFP {
+			if cls == isa.LDX && in.Src != regMem && in.Src != regFP ||
+				(cls == isa.ST || cls == isa.STX) && in.Dst != regMem && in.Dst != regFP {
 				viaPtr++
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/scxsim/scxsim/bpf/asm"
+	"github.com/scxsim/scxsim/bpf/isa"
 	"github.com/scxsim/scxsim/bpf/vm"
 )
 
@@ -365,7 +366,7 @@ func TestGenerateDeterministic(t *testing.T) {
 
 // nop is the instruction minimize puts in place of removed ones: it keeps
 // every offset valid.
-var nop = vm.Insn{Op: clsJMP | jmpJA}
+var nop = vm.Insn{Op: isa.JMP | isa.JA}
 
 // differs loads body in both and reports whether they disagree on mem (the
 // kernel must accept body and run it).
@@ -398,14 +399,14 @@ func minimize(body []vm.Insn, fixed []bool, mem []byte) []vm.Insn {
 		changed = false
 		for pc := len(p) - 1; pc >= 0; pc-- {
 			in := p[pc]
-			if fixed[pc] || in == nop || in.Op == clsJMP|jmpEXIT {
+			if fixed[pc] || in == nop || in.Op == isa.JMP|isa.EXIT {
 				continue
 			}
 			n := 1
-			if in.Op == clsLD|modeIMM|szDW {
+			if in.Op == isa.LD|isa.IMM|isa.DW {
 				n = 2
 			}
-			if pc > 0 && p[pc-1].Op == clsLD|modeIMM|szDW {
+			if pc > 0 && p[pc-1].Op == isa.LD|isa.IMM|isa.DW {
 				continue // second slot of an ld_imm64
 			}
 			q := append([]vm.Insn(nil), p...)

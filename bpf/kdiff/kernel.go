@@ -29,70 +29,12 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"golang.org/x/sys/unix"
 
+	"github.com/scxsim/scxsim/bpf/isa"
 	"github.com/scxsim/scxsim/bpf/vm"
 )
 
-// Instruction encoding pieces used to build prologues and generated
-// programs, as in include/uapi/linux/bpf.h and bpf_common.h.
-const (
-	clsLD    = 0x00
-	clsLDX   = 0x01
-	clsST    = 0x02
-	clsSTX   = 0x03
-	clsALU   = 0x04
-	clsJMP   = 0x05
-	clsJMP32 = 0x06
-	clsALU64 = 0x07
-
-	szW  = 0x00
-	szH  = 0x08
-	szB  = 0x10
-	szDW = 0x18
-
-	modeIMM    = 0x00
-	modeMEM    = 0x60
-	modeMEMSX  = 0x80
-	modeATOMIC = 0xc0
-
-	srcK = 0x00
-	srcX = 0x08
-
-	aluADD  = 0x00
-	aluSUB  = 0x10
-	aluMUL  = 0x20
-	aluDIV  = 0x30
-	aluOR   = 0x40
-	aluAND  = 0x50
-	aluLSH  = 0x60
-	aluRSH  = 0x70
-	aluNEG  = 0x80
-	aluMOD  = 0x90
-	aluXOR  = 0xa0
-	aluMOV  = 0xb0
-	aluARSH = 0xc0
-	aluEND  = 0xd0
-
-	jmpJA   = 0x00
-	jmpJEQ  = 0x10
-	jmpJGT  = 0x20
-	jmpJGE  = 0x30
-	jmpJSET = 0x40
-	jmpJNE  = 0x50
-	jmpJSGT = 0x60
-	jmpJSGE = 0x70
-	jmpCALL = 0x80
-	jmpEXIT = 0x90
-	jmpJLT  = 0xa0
-	jmpJLE  = 0xb0
-	jmpJSLT = 0xc0
-	jmpJSLE = 0xd0
-
-	atomicFETCH   = 0x01
-	atomicXCHG    = 0xe0 | atomicFETCH
-	atomicCMPXCHG = 0xf0 | atomicFETCH
-
-	xdpPass = 2 // XDP_PASS: the prologue's return value when the body ran
-)
+// xdpPass is XDP_PASS: the prologue's return value when the body ran.
+const xdpPass = 2
 
 // ResultSize is the number of bytes the prologue reserves in front of the
 // body's input memory for the body's r0.
@@ -116,8 +58,8 @@ var (
 func Available() error {
 	availOnce.Do(func() {
 		body := []vm.Insn{
-			{Op: clsALU64 | aluMOV | srcX, Dst: 0, Src: 2},
-			{Op: clsJMP | jmpEXIT},
+			{Op: isa.ALU64 | isa.MOV | isa.X, Dst: 0, Src: 2},
+			{Op: isa.JMP | isa.EXIT},
 		}
 		p, err := Load("kdiff_probe", body, 0)
 		if err != nil {
@@ -207,21 +149,21 @@ func packetSize(memLen int) int {
 func Wrap(body []vm.Insn, memLen int) []vm.Insn {
 	const r1, r2, r3, r4, r6 = 1, 2, 3, 4, 6
 	w := []vm.Insn{
-		{Op: clsLDX | modeMEM | szW, Dst: r2, Src: r1, Off: 0}, // xdp_md.data
-		{Op: clsLDX | modeMEM | szW, Dst: r3, Src: r1, Off: 4}, // xdp_md.data_end
-		{Op: clsALU64 | aluMOV | srcX, Dst: r4, Src: r2},
-		{Op: clsALU64 | aluADD | srcK, Dst: r4, Imm: int32(ResultSize + memLen)},
-		{Op: clsJMP | jmpJGT | srcX, Dst: r4, Src: r3, Off: 8}, // to XDP_ABORTED
-		{Op: clsALU64 | aluMOV | srcX, Dst: r6, Src: r2},
-		{Op: clsALU64 | aluMOV | srcX, Dst: r1, Src: r2},
-		{Op: clsALU64 | aluADD | srcK, Dst: r1, Imm: ResultSize},
-		{Op: clsALU64 | aluMOV | srcK, Dst: r2, Imm: int32(memLen)},
-		{Op: clsJMP | jmpCALL, Src: vm.PseudoCall, Imm: 5}, // to body
-		{Op: clsSTX | modeMEM | szDW, Dst: r6, Src: 0},
-		{Op: clsALU64 | aluMOV | srcK, Dst: 0, Imm: xdpPass},
-		{Op: clsJMP | jmpEXIT},
-		{Op: clsALU64 | aluMOV | srcK, Dst: 0, Imm: 0},
-		{Op: clsJMP | jmpEXIT},
+		{Op: isa.LDX | isa.MEM | isa.W, Dst: r2, Src: r1, Off: 0}, // xdp_md.data
+		{Op: isa.LDX | isa.MEM | isa.W, Dst: r3, Src: r1, Off: 4}, // xdp_md.data_end
+		{Op: isa.ALU64 | isa.MOV | isa.X, Dst: r4, Src: r2},
+		{Op: isa.ALU64 | isa.ADD | isa.K, Dst: r4, Imm: int32(ResultSize + memLen)},
+		{Op: isa.JMP | isa.JGT | isa.X, Dst: r4, Src: r3, Off: 8}, // to XDP_ABORTED
+		{Op: isa.ALU64 | isa.MOV | isa.X, Dst: r6, Src: r2},
+		{Op: isa.ALU64 | isa.MOV | isa.X, Dst: r1, Src: r2},
+		{Op: isa.ALU64 | isa.ADD | isa.K, Dst: r1, Imm: ResultSize},
+		{Op: isa.ALU64 | isa.MOV | isa.K, Dst: r2, Imm: int32(memLen)},
+		{Op: isa.JMP | isa.CALL, Src: vm.PseudoCall, Imm: 5}, // to body
+		{Op: isa.STX | isa.MEM | isa.DW, Dst: r6, Src: 0},
+		{Op: isa.ALU64 | isa.MOV | isa.K, Dst: 0, Imm: xdpPass},
+		{Op: isa.JMP | isa.EXIT},
+		{Op: isa.ALU64 | isa.MOV | isa.K, Dst: 0, Imm: 0},
+		{Op: isa.JMP | isa.EXIT},
 	}
 	return append(w, body...)
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"testing"
+
+	"github.com/scxsim/scxsim/bpf/isa"
 )
 
 type fault struct {
@@ -40,10 +42,10 @@ func testArena(faults *[]fault) *Arena {
 }
 
 func castKern(d, s uint8) Insn {
-	return Insn{Op: clsALU64 | aluMOV | srcX, Dst: d, Src: s, Off: 1, Imm: 1}
+	return Insn{Op: isa.ALU64 | isa.MOV | isa.X, Dst: d, Src: s, Off: 1, Imm: 1}
 }
 func castUserInsn(d, s uint8) Insn {
-	return Insn{Op: clsALU64 | aluMOV | srcX, Dst: d, Src: s, Off: 1, Imm: 1 << 16}
+	return Insn{Op: isa.ALU64 | isa.MOV | isa.X, Dst: d, Src: s, Off: 1, Imm: 1 << 16}
 }
 
 // TestArena checks routing of kernel-form and user-form arena addresses,
@@ -98,8 +100,8 @@ func TestArena(t *testing.T) {
 	t.Run("kernel and user forms reach the same page", func(t *testing.T) {
 		prog := cat(
 			ldConst(3, 0x1122_3344_5566_7788),
-			stx(sizeDW, 1, 3, 16), // kernel form store
-			ldx(sizeDW, 0, 2, 16), // user form load
+			stx(isa.DW, 1, 3, 16), // kernel form store
+			ldx(isa.DW, 0, 2, 16), // user form load
 			exit(),
 		)
 		r0, a, faults := run(t, prog, kern(1, 0), user(1, 0))
@@ -114,14 +116,14 @@ func TestArena(t *testing.T) {
 	t.Run("unpopulated page", func(t *testing.T) {
 		prog := cat(
 			mov64K(0, 7),
-			ldx(sizeW, 0, 1, 4), // r0 = 0
-			st(sizeDW, 1, 8, 5), // dropped
+			ldx(isa.W, 0, 1, 4), // r0 = 0
+			st(isa.DW, 1, 8, 5), // dropped
 			mov64K(3, 9),
-			atomicOp(sizeDW, atomicADD|atomicFETCH, 1, 3, 0), // dropped, r3 unchanged
-			alu64X(aluADD, 0, 3),
+			atomicOp(isa.DW, isa.ADD|isa.FETCH, 1, 3, 0), // dropped, r3 unchanged
+			alu64X(isa.ADD, 0, 3),
 			mov64K(4, 11),
-			atomicOp(sizeW, atomicLoadAcq, 4, 1, 0), // faulting load-acquire keeps r4
-			alu64X(aluADD, 0, 4),
+			atomicOp(isa.W, isa.LoadAcq, 4, 1, 0), // faulting load-acquire keeps r4
+			alu64X(isa.ADD, 0, 4),
 			exit(),
 		)
 		r0, _, faults := run(t, prog, kern(2, 0))
@@ -147,7 +149,7 @@ func TestArena(t *testing.T) {
 			^uint64(7),  // NULL - 8: guard page below the kernel mapping
 			1 << 32,     // just above the 4G kernel window: guard
 		} {
-			r0, _, faults := run(t, cat(mov64K(0, 3), ldx(sizeDW, 0, 1, 0), exit()), addr)
+			r0, _, faults := run(t, cat(mov64K(0, 3), ldx(isa.DW, 0, 1, 0), exit()), addr)
 			if r0 != 0 || len(faults) != 1 {
 				t.Errorf("%#x: r0 %d faults %v", addr, r0, faults)
 			}
@@ -156,7 +158,7 @@ func TestArena(t *testing.T) {
 
 	t.Run("straddling pages", func(t *testing.T) {
 		v := uint64(0x0102_0304_0506_0708)
-		prog := cat(ldConst(3, v), stx(sizeDW, 1, 3, PageSize-3), ldx(sizeDW, 0, 1, PageSize-3), exit())
+		prog := cat(ldConst(3, v), stx(isa.DW, 1, 3, PageSize-3), ldx(isa.DW, 0, 1, PageSize-3), exit())
 		r0, a, faults := run(t, prog, kern(0, 0))
 		if r0 != v || len(faults) != 0 {
 			t.Fatalf("r0 %#x faults %v", r0, faults)
@@ -168,7 +170,7 @@ func TestArena(t *testing.T) {
 			t.Errorf("bytes %x", b)
 		}
 		// Into the unpopulated page 2: all or nothing.
-		r0, a, faults = run(t, cat(mov64K(3, -1), stx(sizeDW, 1, 3, PageSize-3), mov64K(0, 1), ldx(sizeDW, 0, 1, PageSize-3), exit()), kern(1, 0))
+		r0, a, faults = run(t, cat(mov64K(3, -1), stx(isa.DW, 1, 3, PageSize-3), mov64K(0, 1), ldx(isa.DW, 0, 1, PageSize-3), exit()), kern(1, 0))
 		if r0 != 0 || len(faults) != 2 || a.Page(1)[PageSize-1] != 0 {
 			t.Errorf("r0 %#x faults %v", r0, faults)
 		}
@@ -177,7 +179,7 @@ func TestArena(t *testing.T) {
 	t.Run("stream report", func(t *testing.T) {
 		var got []string
 		var faults []fault
-		p := mustLoad(t, cat(mov64K(1, 0), st(sizeW, 1, -8, 1), ldx(sizeB, 0, 2, 0), exit()), nil)
+		p := mustLoad(t, cat(mov64K(1, 0), st(isa.W, 1, -8, 1), ldx(isa.B, 0, 2, 0), exit()), nil)
 		p.Arena = testArena(&faults)
 		p.Arena.Fault = nil // the VM reports when the arena does not
 		e := NewExec(NewMemory())
@@ -195,7 +197,7 @@ func TestArena(t *testing.T) {
 	})
 
 	t.Run("no arena", func(t *testing.T) {
-		_, err := runProg(t, cat(ldx(sizeDW, 0, 1, 0), exit()), nil, kern(0, 0))
+		_, err := runProg(t, cat(ldx(isa.DW, 0, 1, 0), exit()), nil, kern(0, 0))
 		if err == nil {
 			t.Error("arena address without an arena did not fail")
 		}

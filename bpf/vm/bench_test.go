@@ -2,35 +2,37 @@ package vm
 
 import (
 	"testing"
+
+	"github.com/scxsim/scxsim/bpf/isa"
 )
 
 // Instruction builders for tests and benchmarks.
-func mov64K(d uint8, imm int32) Insn     { return Insn{Op: clsALU64 | aluMOV | srcK, Dst: d, Imm: imm} }
-func alu64K(op, d uint8, imm int32) Insn { return Insn{Op: clsALU64 | op | srcK, Dst: d, Imm: imm} }
-func alu64X(op, d, s uint8) Insn         { return Insn{Op: clsALU64 | op | srcX, Dst: d, Src: s} }
-func alu32K(op, d uint8, imm int32) Insn { return Insn{Op: clsALU | op | srcK, Dst: d, Imm: imm} }
-func alu32X(op, d, s uint8) Insn         { return Insn{Op: clsALU | op | srcX, Dst: d, Src: s} }
+func mov64K(d uint8, imm int32) Insn     { return Insn{Op: isa.ALU64 | isa.MOV | isa.K, Dst: d, Imm: imm} }
+func alu64K(op, d uint8, imm int32) Insn { return Insn{Op: isa.ALU64 | op | isa.K, Dst: d, Imm: imm} }
+func alu64X(op, d, s uint8) Insn         { return Insn{Op: isa.ALU64 | op | isa.X, Dst: d, Src: s} }
+func alu32K(op, d uint8, imm int32) Insn { return Insn{Op: isa.ALU | op | isa.K, Dst: d, Imm: imm} }
+func alu32X(op, d, s uint8) Insn         { return Insn{Op: isa.ALU | op | isa.X, Dst: d, Src: s} }
 func jmpK(op, d uint8, imm int32, off int16) Insn {
-	return Insn{Op: clsJMP | op | srcK, Dst: d, Imm: imm, Off: off}
+	return Insn{Op: isa.JMP | op | isa.K, Dst: d, Imm: imm, Off: off}
 }
 func jmpX(op, d, s uint8, off int16) Insn {
-	return Insn{Op: clsJMP | op | srcX, Dst: d, Src: s, Off: off}
+	return Insn{Op: isa.JMP | op | isa.X, Dst: d, Src: s, Off: off}
 }
-func ja(off int16) Insn { return Insn{Op: clsJMP | jmpJA, Off: off} }
-func exit() Insn        { return Insn{Op: clsJMP | jmpEXIT} }
+func ja(off int16) Insn { return Insn{Op: isa.JMP | isa.JA, Off: off} }
+func exit() Insn        { return Insn{Op: isa.JMP | isa.EXIT} }
 func ldx(size, d, s uint8, off int16) Insn {
-	return Insn{Op: clsLDX | modeMEM | size, Dst: d, Src: s, Off: off}
+	return Insn{Op: isa.LDX | isa.MEM | size, Dst: d, Src: s, Off: off}
 }
 func stx(size, d, s uint8, off int16) Insn {
-	return Insn{Op: clsSTX | modeMEM | size, Dst: d, Src: s, Off: off}
+	return Insn{Op: isa.STX | isa.MEM | size, Dst: d, Src: s, Off: off}
 }
 func st(size, d uint8, off int16, imm int32) Insn {
-	return Insn{Op: clsST | modeMEM | size, Dst: d, Off: off, Imm: imm}
+	return Insn{Op: isa.ST | isa.MEM | size, Dst: d, Off: off, Imm: imm}
 }
-func call(id int32) Insn       { return Insn{Op: clsJMP | jmpCALL, Imm: id} }
-func callLocal(off int32) Insn { return Insn{Op: clsJMP | jmpCALL, Src: PseudoCall, Imm: off} }
+func call(id int32) Insn       { return Insn{Op: isa.JMP | isa.CALL, Imm: id} }
+func callLocal(off int32) Insn { return Insn{Op: isa.JMP | isa.CALL, Src: PseudoCall, Imm: off} }
 func ldImm64(d, src uint8, imm, imm2 int32) []Insn {
-	return []Insn{{Op: clsLD | modeIMM | sizeDW, Dst: d, Src: src, Imm: imm}, {Imm: imm2}}
+	return []Insn{{Op: isa.LD | isa.IMM | isa.DW, Dst: d, Src: src, Imm: imm}, {Imm: imm2}}
 }
 
 func cat(parts ...any) []Insn {
@@ -76,16 +78,16 @@ func aluLoop(n int32) []Insn {
 		mov64K(1, n),
 		mov64K(2, 7),
 		// loop:
-		alu64X(aluADD, 0, 1),
-		alu64K(aluXOR, 0, 0x5a5a),
-		alu64X(aluMUL, 2, 1),
-		alu32K(aluADD, 3, 3),
-		alu64K(aluLSH, 3, 1),
-		alu64X(aluSUB, 0, 3),
-		alu64K(aluRSH, 2, 3),
-		alu64X(aluOR, 0, 2),
-		alu64K(aluSUB, 1, 1),
-		jmpK(jmpJNE, 1, 0, -10),
+		alu64X(isa.ADD, 0, 1),
+		alu64K(isa.XOR, 0, 0x5a5a),
+		alu64X(isa.MUL, 2, 1),
+		alu32K(isa.ADD, 3, 3),
+		alu64K(isa.LSH, 3, 1),
+		alu64X(isa.SUB, 0, 3),
+		alu64K(isa.RSH, 2, 3),
+		alu64X(isa.OR, 0, 2),
+		alu64K(isa.SUB, 1, 1),
+		jmpK(isa.JNE, 1, 0, -10),
 		exit(),
 	)
 }
@@ -100,19 +102,19 @@ func stackLoop(n int32) []Insn {
 	return cat(
 		mov64K(0, 0),
 		mov64K(1, n),
-		st(sizeDW, 10, -8, 0),
+		st(isa.DW, 10, -8, 0),
 		// loop:
-		ldx(sizeDW, 2, 10, -8),
-		alu64X(aluADD, 2, 1),
-		stx(sizeDW, 10, 2, -8),
-		stx(sizeW, 10, 1, -16),
-		ldx(sizeW, 3, 10, -16),
-		alu64X(aluADD, 0, 3),
-		stx(sizeB, 10, 0, -17),
-		ldx(sizeB, 4, 10, -17),
-		alu64K(aluSUB, 1, 1),
-		jmpK(jmpJNE, 1, 0, -10),
-		ldx(sizeDW, 0, 10, -8),
+		ldx(isa.DW, 2, 10, -8),
+		alu64X(isa.ADD, 2, 1),
+		stx(isa.DW, 10, 2, -8),
+		stx(isa.W, 10, 1, -16),
+		ldx(isa.W, 3, 10, -16),
+		alu64X(isa.ADD, 0, 3),
+		stx(isa.B, 10, 0, -17),
+		ldx(isa.B, 4, 10, -17),
+		alu64K(isa.SUB, 1, 1),
+		jmpK(isa.JNE, 1, 0, -10),
+		ldx(isa.DW, 0, 10, -8),
 		exit(),
 	)
 }
@@ -152,19 +154,19 @@ func callLoop(n int32) []Insn {
 		mov64K(6, n),
 		mov64K(7, 0),
 		// loop:
-		alu64X(aluMOV, 1, 6),
+		alu64X(isa.MOV, 1, 6),
 		call(1),
-		alu64X(aluMOV, 1, 0),
+		alu64X(isa.MOV, 1, 0),
 		callLocal(5),
-		alu64X(aluADD, 7, 0),
-		alu64K(aluSUB, 6, 1),
-		jmpK(jmpJNE, 6, 0, -7),
-		alu64X(aluMOV, 0, 7),
+		alu64X(isa.ADD, 7, 0),
+		alu64K(isa.SUB, 6, 1),
+		jmpK(isa.JNE, 6, 0, -7),
+		alu64X(isa.MOV, 0, 7),
 		exit(),
 		// subprogram: r0 = r1 * 3 + 1
-		alu64X(aluMOV, 0, 1),
-		alu64K(aluMUL, 0, 3),
-		alu64K(aluADD, 0, 1),
+		alu64X(isa.MOV, 0, 1),
+		alu64K(isa.MUL, 0, 3),
+		alu64K(isa.ADD, 0, 1),
 		exit(),
 	)
 }
@@ -183,16 +185,16 @@ func memLoop(n int32) []Insn {
 	return cat(
 		mov64K(0, 0),
 		mov64K(2, n),
-		st(sizeDW, 1, 0, 0),
+		st(isa.DW, 1, 0, 0),
 		// loop:
-		ldx(sizeDW, 3, 1, 0),
-		alu64X(aluADD, 3, 2),
-		stx(sizeDW, 1, 3, 0),
-		stx(sizeW, 1, 2, 8),
-		ldx(sizeW, 4, 1, 8),
-		alu64X(aluADD, 0, 4),
-		alu64K(aluSUB, 2, 1),
-		jmpK(jmpJNE, 2, 0, -8),
+		ldx(isa.DW, 3, 1, 0),
+		alu64X(isa.ADD, 3, 2),
+		stx(isa.DW, 1, 3, 0),
+		stx(isa.W, 1, 2, 8),
+		ldx(isa.W, 4, 1, 8),
+		alu64X(isa.ADD, 0, 4),
+		alu64K(isa.SUB, 2, 1),
+		jmpK(isa.JNE, 2, 0, -8),
 		exit(),
 	)
 }
@@ -200,7 +202,7 @@ func memLoop(n int32) []Insn {
 func BenchmarkMemLoop(b *testing.B) {
 	b.Run("stack", func(b *testing.B) {
 		// r1 = r10 - 64, then the loop.
-		p := mustLoad(b, cat(alu64X(aluMOV, 1, 10), alu64K(aluADD, 1, -64), memLoop(100000)), nil)
+		p := mustLoad(b, cat(alu64X(isa.MOV, 1, 10), alu64K(isa.ADD, 1, -64), memLoop(100000)), nil)
 		runBench(b, NewExec(NewMemory()), p)
 	})
 	b.Run("arena", func(b *testing.B) {
@@ -219,7 +221,7 @@ func BenchmarkMemLoop(b *testing.B) {
 // BenchmarkRunOverhead measures the fixed cost of one Run of a tiny
 // program (an ops callback in a simulation is often a few dozen insns).
 func BenchmarkRunOverhead(b *testing.B) {
-	p := mustLoad(b, cat(alu64X(aluMOV, 0, 1), alu64K(aluADD, 0, 1), exit()), nil)
+	p := mustLoad(b, cat(alu64X(isa.MOV, 0, 1), alu64K(isa.ADD, 0, 1), exit()), nil)
 	e := NewExec(NewMemory())
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

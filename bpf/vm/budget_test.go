@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scxsim/scxsim/bpf/isa"
 )
 
 // TestBudget checks the instruction budget: an endless loop stops quickly
@@ -27,7 +29,7 @@ func TestBudget(t *testing.T) {
 		}
 	})
 	t.Run("Exec.Budget caps", func(t *testing.T) {
-		p := mustLoad(t, cat(mov64K(0, 0), alu64K(aluADD, 0, 1), ja(-2)), nil)
+		p := mustLoad(t, cat(mov64K(0, 0), alu64K(isa.ADD, 0, 1), ja(-2)), nil)
 		e := NewExec(NewMemory())
 		e.Budget = 1000
 		_, err := e.Run(p)
@@ -40,7 +42,7 @@ func TestBudget(t *testing.T) {
 	})
 	t.Run("a bounded loop within the base budget", func(t *testing.T) {
 		// 3 instructions per iteration, 300000 iterations: ~900k.
-		p := mustLoad(t, cat(ldConst(1, 300000), alu64K(aluSUB, 1, 1), jmpK(jmpJNE, 1, 0, -2), alu64X(aluMOV, 0, 1), exit()), nil)
+		p := mustLoad(t, cat(ldConst(1, 300000), alu64K(isa.SUB, 1, 1), jmpK(isa.JNE, 1, 0, -2), alu64X(isa.MOV, 0, 1), exit()), nil)
 		e := NewExec(NewMemory())
 		if _, err := e.Run(p); err != nil {
 			t.Fatal(err)
@@ -55,7 +57,7 @@ func TestBudget(t *testing.T) {
 			return func(e *Exec, _, _, _, _, _ uint64) (uint64, error) { e.Credit(credit); return 0, nil }, true
 		}}
 		// 1.5M iterations of 4 instructions each.
-		prog := cat(ldConst(6, 1500000), call(1), alu64K(aluSUB, 6, 1), jmpK(jmpJNE, 6, 0, -3), mov64K(0, 0), exit())
+		prog := cat(ldConst(6, 1500000), call(1), alu64K(isa.SUB, 6, 1), jmpK(isa.JNE, 6, 0, -3), mov64K(0, 0), exit())
 		p := mustLoad(t, prog, env)
 		for _, c := range []struct {
 			credit uint64
@@ -107,12 +109,12 @@ func TestNoAllocs(t *testing.T) {
 		"stack": stackLoop(1000),
 		"region and arena": cat(
 			mov64K(0, 0), mov64K(6, 100),
-			ldx(sizeDW, 2, 1, 8), alu64K(aluADD, 2, 1), stx(sizeDW, 1, 2, 8),
-			atomicOp(sizeDW, atomicADD|atomicFETCH, 1, 2, 16),
-			mov64K(3, 64), st(sizeW, 3, 0, 5), ldx(sizeW, 4, 3, 0), alu64X(aluADD, 0, 4),
-			alu64K(aluSUB, 6, 1), jmpK(jmpJNE, 6, 0, -9), exit()),
-		"calls": cat(mov64K(6, 100), mov64K(1, 1), call(1), callLocal(3), alu64K(aluSUB, 6, 1), jmpK(jmpJNE, 6, 0, -5), exit(),
-			alu64K(aluADD, 0, 1), exit()),
+			ldx(isa.DW, 2, 1, 8), alu64K(isa.ADD, 2, 1), stx(isa.DW, 1, 2, 8),
+			atomicOp(isa.DW, isa.ADD|isa.FETCH, 1, 2, 16),
+			mov64K(3, 64), st(isa.W, 3, 0, 5), ldx(isa.W, 4, 3, 0), alu64X(isa.ADD, 0, 4),
+			alu64K(isa.SUB, 6, 1), jmpK(isa.JNE, 6, 0, -9), exit()),
+		"calls": cat(mov64K(6, 100), mov64K(1, 1), call(1), callLocal(3), alu64K(isa.SUB, 6, 1), jmpK(isa.JNE, 6, 0, -5), exit(),
+			alu64K(isa.ADD, 0, 1), exit()),
 		"callbacks": cat(mov64K(1, 100), ldImm64(2, PseudoFunc, 4, 0), mov64K(3, 0), call(181), exit(),
 			mov64K(0, 0), exit()),
 	}

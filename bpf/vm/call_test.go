@@ -5,27 +5,29 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/scxsim/scxsim/bpf/isa"
 )
 
-func kcall(id int32) Insn { return Insn{Op: clsJMP | jmpCALL, Src: PseudoKfuncCall, Imm: id} }
+func kcall(id int32) Insn { return Insn{Op: isa.JMP | isa.CALL, Src: PseudoKfuncCall, Imm: id} }
 
 // TestLocalCalls checks bpf-to-bpf calls: arguments in r1-r5, result in
 // r0, r6-r9 preserved, a separate stack frame per call.
 func TestLocalCalls(t *testing.T) {
 	prog := cat(
 		mov64K(6, 6), mov64K(7, 7), mov64K(8, 8), mov64K(9, 9),
-		st(sizeDW, 10, -8, 100),
+		st(isa.DW, 10, -8, 100),
 		mov64K(1, 1), mov64K(2, 2), mov64K(3, 3), mov64K(4, 4), mov64K(5, 5),
 		callLocal(7), // -> callee at slot 18
 		// r0 = callee result + r6..r9 + caller's stack slot
-		alu64X(aluADD, 0, 6), alu64X(aluADD, 0, 7), alu64X(aluADD, 0, 8), alu64X(aluADD, 0, 9),
-		ldx(sizeDW, 1, 10, -8),
-		alu64X(aluADD, 0, 1),
+		alu64X(isa.ADD, 0, 6), alu64X(isa.ADD, 0, 7), alu64X(isa.ADD, 0, 8), alu64X(isa.ADD, 0, 9),
+		ldx(isa.DW, 1, 10, -8),
+		alu64X(isa.ADD, 0, 1),
 		exit(),
 		// callee: clobber r6-r9 and its own -8 slot, return r1+..+r5
 		mov64K(6, 0), mov64K(7, 0), mov64K(8, 0), mov64K(9, 0),
-		st(sizeDW, 10, -8, 5000),
-		alu64X(aluMOV, 0, 1), alu64X(aluADD, 0, 2), alu64X(aluADD, 0, 3), alu64X(aluADD, 0, 4), alu64X(aluADD, 0, 5),
+		st(isa.DW, 10, -8, 5000),
+		alu64X(isa.MOV, 0, 1), alu64X(isa.ADD, 0, 2), alu64X(isa.ADD, 0, 3), alu64X(isa.ADD, 0, 4), alu64X(isa.ADD, 0, 5),
 		exit(),
 	)
 	wantR0(t, prog, nil, 15+6+7+8+9+100)
@@ -42,10 +44,10 @@ func TestCallDepth(t *testing.T) {
 		callLocal(1),
 		exit(),
 		mov64K(0, 0),
-		jmpK(jmpJEQ, 1, 0, 3),
-		alu64K(aluSUB, 1, 1),
+		jmpK(isa.JEQ, 1, 0, 3),
+		alu64K(isa.SUB, 1, 1),
 		callLocal(-4),
-		alu64K(aluADD, 0, 1),
+		alu64K(isa.ADD, 0, 1),
 		exit(),
 	)
 	for _, c := range []struct {
@@ -67,13 +69,13 @@ func TestCallDepth(t *testing.T) {
 	}
 	// Frames: callee writes through a pointer into the caller's frame.
 	wantR0(t, cat(
-		alu64X(aluMOV, 1, 10), alu64K(aluADD, 1, -8),
+		alu64X(isa.MOV, 1, 10), alu64K(isa.ADD, 1, -8),
 		callLocal(2),
-		ldx(sizeDW, 0, 10, -8),
+		ldx(isa.DW, 0, 10, -8),
 		exit(),
-		st(sizeDW, 1, 0, 77),
+		st(isa.DW, 1, 0, 77),
 		// and its own r10 is 512 bytes lower
-		alu64X(aluMOV, 0, 1), alu64X(aluSUB, 0, 10), // 512 - 8
+		alu64X(isa.MOV, 0, 1), alu64X(isa.SUB, 0, 10), // 512 - 8
 		exit(),
 	), nil, 77)
 }
@@ -104,7 +106,7 @@ func TestHelpersAndKfuncs(t *testing.T) {
 	wantR0(t, cat(args, call(1), exit()), env, 15)
 	wantR0(t, cat(mov64K(1, 4), kcall(1000), exit()), env, 40)
 	// Helpers clobber nothing but r0; r6 survives.
-	wantR0(t, cat(mov64K(6, 9), args, call(1), alu64X(aluADD, 0, 6), exit()), env, 24)
+	wantR0(t, cat(mov64K(6, 9), args, call(1), alu64X(isa.ADD, 0, 6), exit()), env, 24)
 
 	_, err := runProg(t, cat(mov64K(0, 0), call(2), exit()), env)
 	ve := asVMError(t, err)
@@ -151,23 +153,23 @@ func TestCallbacks(t *testing.T) {
 	// main: ctx slot = 0; bpf_loop(n, cb, &ctx); return ctx slot
 	main := func(n int32) []Insn {
 		return cat(
-			st(sizeDW, 10, -8, 0),
+			st(isa.DW, 10, -8, 0),
 			mov64K(1, n),
 			ldImm64(2, PseudoFunc, 6, 0), // callback at slot 10
-			alu64X(aluMOV, 3, 10), alu64K(aluADD, 3, -8),
+			alu64X(isa.MOV, 3, 10), alu64K(isa.ADD, 3, -8),
 			call(181),
-			ldx(sizeDW, 0, 10, -8),
+			ldx(isa.DW, 0, 10, -8),
 			exit(),
 			// callback(i, ctx): *ctx += i; 30 filler instructions
-			ldx(sizeDW, 3, 2, 0),
-			alu64X(aluADD, 3, 1),
-			stx(sizeDW, 2, 3, 0),
+			ldx(isa.DW, 3, 2, 0),
+			alu64X(isa.ADD, 3, 1),
+			stx(isa.DW, 2, 3, 0),
 		)
 	}
 	cb := func(filler int) []Insn {
 		var f []Insn
 		for i := 0; i < filler; i++ {
-			f = append(f, alu64K(aluADD, 4, 1))
+			f = append(f, alu64K(isa.ADD, 4, 1))
 		}
 		return cat(f, mov64K(0, 0), exit())
 	}
@@ -184,16 +186,16 @@ func TestCallbacks(t *testing.T) {
 	buf := make([]byte, 8)
 	_, region := mem.Map("r", buf, PermRW)
 	p := mustLoad(t, cat(
-		alu64X(aluMOV, 7, 1),
+		alu64X(isa.MOV, 7, 1),
 		mov64K(6, 1000),
-		mov64K(1, 3), ldImm64(2, PseudoFunc, 7, 0), alu64X(aluMOV, 3, 7),
+		mov64K(1, 3), ldImm64(2, PseudoFunc, 7, 0), alu64X(isa.MOV, 3, 7),
 		call(181),
-		alu64K(aluADD, 6, 1), alu64K(aluADD, 6, 1),
-		alu64X(aluMOV, 0, 6),
+		alu64K(isa.ADD, 6, 1), alu64K(isa.ADD, 6, 1),
+		alu64X(isa.MOV, 0, 6),
 		exit(),
 		// callback(i, region): *region += call1(i)
-		alu64X(aluMOV, 6, 2), call(1),
-		ldx(sizeDW, 3, 6, 0), alu64X(aluADD, 3, 0), stx(sizeDW, 6, 3, 0),
+		alu64X(isa.MOV, 6, 2), call(1),
+		ldx(isa.DW, 3, 6, 0), alu64X(isa.ADD, 3, 0), stx(isa.DW, 6, 3, 0),
 		mov64K(0, 0), exit(),
 	), env3)
 	e := NewExec(mem)
@@ -234,8 +236,8 @@ func TestNestedRun(t *testing.T) {
 			return v, err
 		}, true
 	}}
-	inner = mustLoad(t, cat(st(sizeDW, 10, -8, 1000), ldx(sizeDW, 0, 10, -8), alu64X(aluADD, 0, 1), exit()), nil)
-	outer := mustLoad(t, cat(st(sizeDW, 10, -8, 5), mov64K(1, 7), call(1), ldx(sizeDW, 1, 10, -8), alu64X(aluADD, 0, 1), exit()), env)
+	inner = mustLoad(t, cat(st(isa.DW, 10, -8, 1000), ldx(isa.DW, 0, 10, -8), alu64X(isa.ADD, 0, 1), exit()), nil)
+	outer := mustLoad(t, cat(st(isa.DW, 10, -8, 5), mov64K(1, 7), call(1), ldx(isa.DW, 1, 10, -8), alu64X(isa.ADD, 0, 1), exit()), env)
 	e := NewExec(NewMemory())
 	r0, err := e.Run(outer)
 	if err != nil || r0 != 1012 {
@@ -270,7 +272,7 @@ func TestExecSlice(t *testing.T) {
 	mem := NewMemory()
 	buf := make([]byte, 8)
 	_, addr := mem.Map("out", buf, PermRW)
-	p := mustLoad(t, cat(alu64X(aluMOV, 2, 1), st(sizeDW, 10, -8, 41), alu64X(aluMOV, 1, 10), alu64K(aluADD, 1, -8), call(1), exit()), env)
+	p := mustLoad(t, cat(alu64X(isa.MOV, 2, 1), st(isa.DW, 10, -8, 41), alu64X(isa.MOV, 1, 10), alu64K(isa.ADD, 1, -8), call(1), exit()), env)
 	if _, err := NewExec(mem).Run(p, addr); err != nil {
 		t.Fatal(err)
 	}
@@ -287,9 +289,9 @@ func TestRunFunc(t *testing.T) {
 		mov64K(0, 1),
 		exit(),
 		// subprogram at slot 2: r0 = r1 * 10 + r2
-		alu64X(aluMOV, 0, 1),
-		alu64K(aluMUL, 0, 10),
-		alu64X(aluADD, 0, 2),
+		alu64X(isa.MOV, 0, 1),
+		alu64K(isa.MUL, 0, 10),
+		alu64X(isa.ADD, 0, 2),
 		exit(),
 		// a call keeps slot 2 a subprogram start for the loader
 		callLocal(-5),

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/scxsim/scxsim/bpf/isa"
 )
 
 // Instruction budget (see the package documentation for the rule).
@@ -512,16 +514,16 @@ func (e *Exec) atomic(rs *runState, r *[16]uint64) error {
 	old := getLE(b1, b2)
 	src := r[in.src&15]
 	var nv uint64
-	switch in.imm &^ atomicFETCH {
-	case atomicADD:
+	switch in.imm &^ isa.FETCH {
+	case isa.ADD:
 		nv = old + src
-	case atomicOR:
+	case isa.OR:
 		nv = old | src
-	case atomicAND:
+	case isa.AND:
 		nv = old & src
-	case atomicXOR:
+	case isa.XOR:
 		nv = old ^ src
-	case atomicXCHG &^ atomicFETCH:
+	case isa.XCHG &^ isa.FETCH:
 		nv = src
 	default: // cmpxchg: compare with r0
 		nv = old
@@ -535,9 +537,9 @@ func (e *Exec) atomic(rs *runState, r *[16]uint64) error {
 	}
 	putLE(b1, b2, nv)
 	switch {
-	case in.imm == atomicCMPXCHG:
+	case in.imm == isa.CMPXCHG:
 		r[0] = old
-	case in.imm&atomicFETCH != 0:
+	case in.imm&isa.FETCH != 0:
 		r[in.src&15] = old
 	}
 	return nil

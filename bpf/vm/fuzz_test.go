@@ -3,6 +3,8 @@ package vm
 import (
 	"strings"
 	"testing"
+
+	"github.com/scxsim/scxsim/bpf/isa"
 )
 
 // fuzzEnv gives fuzzed programs helpers that exercise the VM's re-entry
@@ -40,11 +42,11 @@ func FuzzExec(f *testing.F) {
 	f.Add(EncodeBytes(aluLoop(10)))
 	f.Add(EncodeBytes(stackLoop(10)))
 	f.Add(EncodeBytes(cat(mov64K(0, 0), ja(-1))))
-	f.Add(EncodeBytes(cat(mov64K(1, 3), ldImm64(2, PseudoFunc, 3, 0), call(1), exit(), alu64K(aluADD, 0, 1), exit())))
-	f.Add(EncodeBytes(cat(ldImm64(1, PseudoMapValue, 1, 8), ldx(sizeDW, 0, 1, 0), atomicOp(sizeDW, atomicCMPXCHG, 1, 0, 0), exit())))
-	f.Add(EncodeBytes(cat(mov64K(1, 64), castUserInsn(1, 1), ldx(sizeW, 0, 1, 0), stx(sizeDW, 1, 0, 4090), exit())))
+	f.Add(EncodeBytes(cat(mov64K(1, 3), ldImm64(2, PseudoFunc, 3, 0), call(1), exit(), alu64K(isa.ADD, 0, 1), exit())))
+	f.Add(EncodeBytes(cat(ldImm64(1, PseudoMapValue, 1, 8), ldx(isa.DW, 0, 1, 0), atomicOp(isa.DW, isa.CMPXCHG, 1, 0, 0), exit())))
+	f.Add(EncodeBytes(cat(mov64K(1, 64), castUserInsn(1, 1), ldx(isa.W, 0, 1, 0), stx(isa.DW, 1, 0, 4090), exit())))
 	f.Add(EncodeBytes(cat(callLocal(1), exit(), callLocal(-1), exit())))
-	f.Add(EncodeBytes(cat(Insn{Op: clsJMP | jmpCOND, Off: 1}, ja(-2), exit())))
+	f.Add(EncodeBytes(cat(Insn{Op: isa.JMP | isa.JCOND, Off: 1}, ja(-2), exit())))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		insns, err := DecodeBytes(raw)
 		if err != nil {

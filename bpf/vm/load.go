@@ -1,6 +1,10 @@
 package vm
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/scxsim/scxsim/bpf/isa"
+)
 
 // Program is a loaded, pre-decoded program, ready to run on any Exec.
 type Program struct {
@@ -155,32 +159,32 @@ func (d *dinsn) setImm64(v uint64) { d.imm, d.aux = int32(uint32(v)), int32(uint
 // opcodeTable holds the opcodes the kernel knows at all, as
 // bpf_opcode_in_insntable() does; finer checks follow per class.
 var opcodeTable = func() (t [256]bool) {
-	alu := []uint8{aluADD, aluSUB, aluMUL, aluDIV, aluOR, aluAND, aluLSH, aluRSH, aluMOD, aluXOR, aluMOV, aluARSH}
-	for _, cls := range []uint8{clsALU, clsALU64} {
+	alu := []uint8{isa.ADD, isa.SUB, isa.MUL, isa.DIV, isa.OR, isa.AND, isa.LSH, isa.RSH, isa.MOD, isa.XOR, isa.MOV, isa.ARSH}
+	for _, cls := range []uint8{isa.ALU, isa.ALU64} {
 		for _, op := range alu {
-			t[cls|op|srcK], t[cls|op|srcX] = true, true
+			t[cls|op|isa.K], t[cls|op|isa.X] = true, true
 		}
-		t[cls|aluNEG] = true
-		t[cls|aluEND|srcK] = true
+		t[cls|isa.NEG] = true
+		t[cls|isa.END|isa.K] = true
 	}
-	t[clsALU|aluEND|srcX] = true
-	cond := []uint8{jmpJEQ, jmpJGT, jmpJGE, jmpJSET, jmpJNE, jmpJSGT, jmpJSGE, jmpJLT, jmpJLE, jmpJSLT, jmpJSLE}
-	for _, cls := range []uint8{clsJMP, clsJMP32} {
+	t[isa.ALU|isa.END|isa.X] = true
+	cond := []uint8{isa.JEQ, isa.JGT, isa.JGE, isa.JSET, isa.JNE, isa.JSGT, isa.JSGE, isa.JLT, isa.JLE, isa.JSLT, isa.JSLE}
+	for _, cls := range []uint8{isa.JMP, isa.JMP32} {
 		for _, op := range cond {
-			t[cls|op|srcK], t[cls|op|srcX] = true, true
+			t[cls|op|isa.K], t[cls|op|isa.X] = true, true
 		}
-		t[cls|jmpJA] = true
+		t[cls|isa.JA] = true
 	}
-	t[clsJMP|jmpCALL], t[clsJMP|jmpEXIT], t[clsJMP|jmpCOND], t[clsJMP|jmpJA|srcX] = true, true, true, true
-	for _, size := range []uint8{sizeB, sizeH, sizeW, sizeDW} {
-		t[clsLDX|modeMEM|size], t[clsST|modeMEM|size] = true, true
-		t[clsSTX|modeMEM|size], t[clsSTX|modeATOMIC|size] = true, true
-		if size != sizeDW {
-			t[clsLDX|modeMEMSX|size] = true
-			t[clsLD|modeABS|size], t[clsLD|modeIND|size] = true, true
+	t[isa.JMP|isa.CALL], t[isa.JMP|isa.EXIT], t[isa.JMP|isa.JCOND], t[isa.JMP|isa.JA|isa.X] = true, true, true, true
+	for _, size := range []uint8{isa.B, isa.H, isa.W, isa.DW} {
+		t[isa.LDX|isa.MEM|size], t[isa.ST|isa.MEM|size] = true, true
+		t[isa.STX|isa.MEM|size], t[isa.STX|isa.ATOMIC|size] = true, true
+		if size != isa.DW {
+			t[isa.LDX|isa.MEMSX|size] = true
+			t[isa.LD|isa.ABS|size], t[isa.LD|isa.IND|size] = true, true
 		}
 	}
-	t[clsLD|modeIMM|sizeDW] = true
+	t[isa.LD|isa.IMM|isa.DW] = true
 	return t
 }()
 
@@ -213,43 +217,43 @@ func (l *loader) decode(i int) (dinsn, error) {
 	if in.Dst > 15 || in.Src > 15 {
 		return d, l.errf(i, "R%d is invalid", max(in.Dst, in.Src))
 	}
-	switch in.Op & 0x07 {
-	case clsALU, clsALU64:
+	switch isa.Class(in.Op) {
+	case isa.ALU, isa.ALU64:
 		return l.decodeALU(i, in, d)
-	case clsJMP, clsJMP32:
+	case isa.JMP, isa.JMP32:
 		return l.decodeJmp(i, in, d)
-	case clsLDX:
+	case isa.LDX:
 		return l.decodeLdx(i, in, d)
-	case clsST:
+	case isa.ST:
 		return l.decodeSt(i, in, d)
-	case clsSTX:
+	case isa.STX:
 		return l.decodeStx(i, in, d)
-	default: // clsLD
+	default: // isa.LD
 		return l.decodeLd(i, in, d)
 	}
 }
 
 var (
-	aluOps64 = map[uint8]uint8{aluADD: opAdd64K, aluSUB: opSub64K, aluMUL: opMul64K, aluDIV: opDiv64K, aluOR: opOr64K, aluAND: opAnd64K, aluLSH: opLsh64K, aluRSH: opRsh64K, aluMOD: opMod64K, aluXOR: opXor64K, aluARSH: opArsh64K}
-	aluOps32 = map[uint8]uint8{aluADD: opAdd32K, aluSUB: opSub32K, aluMUL: opMul32K, aluDIV: opDiv32K, aluOR: opOr32K, aluAND: opAnd32K, aluLSH: opLsh32K, aluRSH: opRsh32K, aluMOD: opMod32K, aluXOR: opXor32K, aluARSH: opArsh32K}
+	aluOps64 = map[uint8]uint8{isa.ADD: opAdd64K, isa.SUB: opSub64K, isa.MUL: opMul64K, isa.DIV: opDiv64K, isa.OR: opOr64K, isa.AND: opAnd64K, isa.LSH: opLsh64K, isa.RSH: opRsh64K, isa.MOD: opMod64K, isa.XOR: opXor64K, isa.ARSH: opArsh64K}
+	aluOps32 = map[uint8]uint8{isa.ADD: opAdd32K, isa.SUB: opSub32K, isa.MUL: opMul32K, isa.DIV: opDiv32K, isa.OR: opOr32K, isa.AND: opAnd32K, isa.LSH: opLsh32K, isa.RSH: opRsh32K, isa.MOD: opMod32K, isa.XOR: opXor32K, isa.ARSH: opArsh32K}
 )
 
 // Mirrors the field checks of check_alu_op().
 func (l *loader) decodeALU(i int, in Insn, d dinsn) (dinsn, error) {
-	is64 := in.Op&0x07 == clsALU64
-	op := in.Op & 0xf0
-	x := in.Op&srcX != 0
+	is64 := isa.Class(in.Op) == isa.ALU64
+	op := isa.Op(in.Op)
+	x := isa.Src(in.Op) == isa.X
 	if err := l.dstReg(i, in.Dst); err != nil {
 		return d, err
 	}
 	switch {
-	case op == aluNEG:
+	case op == isa.NEG:
 		if x || in.Src != 0 || in.Off != 0 || in.Imm != 0 {
 			return d, l.errf(i, "BPF_NEG uses reserved fields")
 		}
 		d.op = pick(is64, opNeg64, opNeg32)
 		return d, nil
-	case op == aluEND:
+	case op == isa.END:
 		if in.Src != 0 || in.Off != 0 || (in.Imm != 16 && in.Imm != 32 && in.Imm != 64) || (is64 && x) {
 			return d, l.errf(i, "BPF_END uses reserved fields")
 		}
@@ -263,7 +267,7 @@ func (l *loader) decodeALU(i int, in Insn, d dinsn) (dinsn, error) {
 			d.op = opLe16 + uint8(w)
 		}
 		return d, nil
-	case op == aluMOV:
+	case op == isa.MOV:
 		if !x {
 			if in.Src != 0 || in.Off != 0 {
 				return d, l.errf(i, "BPF_MOV uses reserved fields")
@@ -301,10 +305,10 @@ func (l *loader) decodeALU(i int, in Insn, d dinsn) (dinsn, error) {
 			return d, l.errf(i, "BPF_MOV uses reserved fields")
 		}
 		return d, nil
-	case op > aluEND:
+	case op > isa.END:
 		return d, l.errf(i, "invalid BPF_ALU opcode %x", op)
 	}
-	divmod := op == aluDIV || op == aluMOD
+	divmod := op == isa.DIV || op == isa.MOD
 	if x {
 		if in.Imm != 0 || (in.Off != 0 && in.Off != 1) || (in.Off == 1 && !divmod) {
 			return d, l.errf(i, "BPF_ALU uses reserved fields")
@@ -319,7 +323,7 @@ func (l *loader) decodeALU(i int, in Insn, d dinsn) (dinsn, error) {
 		if divmod && in.Imm == 0 {
 			return d, l.errf(i, "div by zero")
 		}
-		if op == aluLSH || op == aluRSH || op == aluARSH {
+		if op == isa.LSH || op == isa.RSH || op == isa.ARSH {
 			size := int32(pick(is64, 64, 32))
 			if in.Imm < 0 || in.Imm >= size {
 				return d, l.errf(i, "invalid shift %d", in.Imm)
@@ -347,15 +351,15 @@ func pick(c bool, a, b uint8) uint8 {
 	return b
 }
 
-var jmpOps = map[uint8]uint8{jmpJEQ: opJeq64K, jmpJGT: opJgt64K, jmpJGE: opJge64K, jmpJSET: opJset64K, jmpJNE: opJne64K, jmpJSGT: opJsgt64K, jmpJSGE: opJsge64K, jmpJLT: opJlt64K, jmpJLE: opJle64K, jmpJSLT: opJslt64K, jmpJSLE: opJsle64K}
+var jmpOps = map[uint8]uint8{isa.JEQ: opJeq64K, isa.JGT: opJgt64K, isa.JGE: opJge64K, isa.JSET: opJset64K, isa.JNE: opJne64K, isa.JSGT: opJsgt64K, isa.JSGE: opJsge64K, isa.JLT: opJlt64K, isa.JLE: opJle64K, isa.JSLT: opJslt64K, isa.JSLE: opJsle64K}
 
 func (l *loader) decodeJmp(i int, in Insn, d dinsn) (dinsn, error) {
-	is32 := in.Op&0x07 == clsJMP32
-	op := in.Op & 0xf0
-	x := in.Op&srcX != 0
+	is32 := isa.Class(in.Op) == isa.JMP32
+	op := isa.Op(in.Op)
+	x := isa.Src(in.Op) == isa.X
 	n := len(l.insns)
 	switch op {
-	case jmpJA:
+	case isa.JA:
 		if x {
 			return d, l.errf(i, "indirect jumps (gotox) are not supported")
 		}
@@ -371,7 +375,7 @@ func (l *loader) decodeJmp(i int, in Insn, d dinsn) (dinsn, error) {
 		}
 		d.op, d.off = opJa, int32(t)
 		return d, nil
-	case jmpCALL:
+	case isa.CALL:
 		if is32 || x || in.Dst != 0 || (in.Src != HelperCallSrcReg && in.Src != PseudoCall && in.Src != PseudoKfuncCall) || (in.Off != 0 && in.Src != PseudoKfuncCall) {
 			return d, l.errf(i, "BPF_CALL uses reserved fields")
 		}
@@ -406,14 +410,14 @@ func (l *loader) decodeJmp(i int, in Insn, d dinsn) (dinsn, error) {
 			l.p.funcs = append(l.p.funcs, h)
 		}
 		return d, nil
-	case jmpEXIT:
+	case isa.EXIT:
 		if is32 || x || in.Src != 0 || in.Dst != 0 || in.Off != 0 || in.Imm != 0 {
 			return d, l.errf(i, "BPF_EXIT uses reserved fields")
 		}
 		d.op = opExit
 		return d, nil
-	case jmpCOND:
-		if is32 || x || in.Src != 0 || in.Dst != 0 || in.Imm != 0 {
+	case isa.JCOND:
+		if is32 || x || in.Src != isa.MayGoto || in.Dst != 0 || in.Imm != 0 {
 			return d, l.errf(i, "invalid may_goto imm %d", in.Imm)
 		}
 		t := i + int(in.Off) + 1
@@ -453,11 +457,11 @@ func (l *loader) decodeJmp(i int, in Insn, d dinsn) (dinsn, error) {
 	return d, nil
 }
 
-func sizeIndex(op uint8) int { return map[uint8]int{sizeB: 0, sizeH: 1, sizeW: 2, sizeDW: 3}[op&0x18] }
+func sizeIndex(op uint8) int { return map[uint8]int{isa.B: 0, isa.H: 1, isa.W: 2, isa.DW: 3}[isa.Size(op)] }
 
 func (l *loader) decodeLdx(i int, in Insn, d dinsn) (dinsn, error) {
-	mode := in.Op & 0xe0
-	if mode != modeMEM && mode != modeMEMSX {
+	mode := isa.Mode(in.Op)
+	if mode != isa.MEM && mode != isa.MEMSX {
 		return d, l.errf(i, "unknown opcode %02x", in.Op)
 	}
 	if in.Imm != 0 {
@@ -470,7 +474,7 @@ func (l *loader) decodeLdx(i int, in Insn, d dinsn) (dinsn, error) {
 		return d, err
 	}
 	s := sizeIndex(in.Op)
-	if mode == modeMEMSX {
+	if mode == isa.MEMSX {
 		if s == 3 {
 			return d, l.errf(i, "unknown opcode %02x", in.Op)
 		}
@@ -482,7 +486,7 @@ func (l *loader) decodeLdx(i int, in Insn, d dinsn) (dinsn, error) {
 }
 
 func (l *loader) decodeSt(i int, in Insn, d dinsn) (dinsn, error) {
-	if in.Op&0xe0 != modeMEM {
+	if isa.Mode(in.Op) != isa.MEM {
 		return d, l.errf(i, "unknown opcode %02x", in.Op)
 	}
 	if in.Src != 0 {
@@ -496,7 +500,7 @@ func (l *loader) decodeSt(i int, in Insn, d dinsn) (dinsn, error) {
 }
 
 func (l *loader) decodeStx(i int, in Insn, d dinsn) (dinsn, error) {
-	mode := in.Op & 0xe0
+	mode := isa.Mode(in.Op)
 	if err := l.reg(i, in.Dst); err != nil {
 		return d, err
 	}
@@ -505,36 +509,36 @@ func (l *loader) decodeStx(i int, in Insn, d dinsn) (dinsn, error) {
 	}
 	s := sizeIndex(in.Op)
 	switch mode {
-	case modeMEM:
+	case isa.MEM:
 		if in.Imm != 0 {
 			return d, l.errf(i, "BPF_STX uses reserved fields")
 		}
 		d.op = opStxB + uint8(s)
 		return d, nil
-	case modeATOMIC:
+	case isa.ATOMIC:
 	default:
 		return d, l.errf(i, "unknown opcode %02x", in.Op)
 	}
 	switch in.Imm {
-	case atomicLoadAcq:
+	case isa.LoadAcq:
 		if err := l.dstReg(i, in.Dst); err != nil {
 			return d, err
 		}
 		d.op = opLoadAcqB + uint8(s)
 		return d, nil
-	case atomicStoreRel:
+	case isa.StoreRel:
 		d.op = opStoreRelB + uint8(s)
 		return d, nil
-	case atomicADD, atomicOR, atomicAND, atomicXOR,
-		atomicADD | atomicFETCH, atomicOR | atomicFETCH, atomicAND | atomicFETCH, atomicXOR | atomicFETCH,
-		atomicXCHG, atomicCMPXCHG:
+	case isa.ADD, isa.OR, isa.AND, isa.XOR,
+		isa.ADD | isa.FETCH, isa.OR | isa.FETCH, isa.AND | isa.FETCH, isa.XOR | isa.FETCH,
+		isa.XCHG, isa.CMPXCHG:
 	default:
 		return d, l.errf(i, "BPF_ATOMIC uses invalid atomic opcode %02x", in.Imm)
 	}
 	if s != 2 && s != 3 {
 		return d, l.errf(i, "invalid atomic operand size")
 	}
-	if in.Imm&atomicFETCH != 0 && in.Imm != atomicCMPXCHG {
+	if in.Imm&isa.FETCH != 0 && in.Imm != isa.CMPXCHG {
 		if err := l.dstReg(i, in.Src); err != nil {
 			return d, err
 		}
@@ -545,11 +549,11 @@ func (l *loader) decodeStx(i int, in Insn, d dinsn) (dinsn, error) {
 
 // Mirrors the ld_imm64 checks of resolve_pseudo_ldimm64() and check_ld_imm().
 func (l *loader) decodeLd(i int, in Insn, d dinsn) (dinsn, error) {
-	mode := in.Op & 0xe0
-	if mode == modeABS || mode == modeIND {
+	mode := isa.Mode(in.Op)
+	if mode == isa.ABS || mode == isa.IND {
 		return d, l.errf(i, "BPF_LD_[ABS|IND] instructions not allowed for this program type")
 	}
-	if in.Op != clsLD|modeIMM|sizeDW {
+	if in.Op != isa.LD|isa.IMM|isa.DW {
 		return d, l.errf(i, "unknown opcode %02x", in.Op)
 	}
 	n := len(l.insns)

@@ -4,14 +4,16 @@ import (
 	"encoding/binary"
 	"strings"
 	"testing"
+
+	"github.com/scxsim/scxsim/bpf/isa"
 )
 
 func ldxs(size, d, s uint8, off int16) Insn {
-	return Insn{Op: clsLDX | modeMEMSX | size, Dst: d, Src: s, Off: off}
+	return Insn{Op: isa.LDX | isa.MEMSX | size, Dst: d, Src: s, Off: off}
 }
 
 func atomicOp(size uint8, op int32, d, s uint8, off int16) Insn {
-	return Insn{Op: clsSTX | modeATOMIC | size, Dst: d, Src: s, Off: off, Imm: op}
+	return Insn{Op: isa.STX | isa.ATOMIC | size, Dst: d, Src: s, Off: off, Imm: op}
 }
 
 // TestStackLoadStore stores a known pattern byte-wise and reads it back in
@@ -26,22 +28,22 @@ func TestStackLoadStore(t *testing.T) {
 		want uint64
 	}
 	cases := []tc{
-		{"ldxb", ldx(sizeB, 0, 10, -8), uint64(b[0])},
-		{"ldxh", ldx(sizeH, 0, 10, -8), uint64(binary.LittleEndian.Uint16(b[:]))},
-		{"ldxw", ldx(sizeW, 0, 10, -8), uint64(binary.LittleEndian.Uint32(b[:]))},
-		{"ldxdw", ldx(sizeDW, 0, 10, -8), pattern},
-		{"ldxb high", ldx(sizeB, 0, 10, -1), uint64(b[7])},
-		{"ldxh unaligned", ldx(sizeH, 0, 10, -7), uint64(binary.LittleEndian.Uint16(b[1:]))},
-		{"ldxsb", ldxs(sizeB, 0, 10, -8), uint64(int64(int8(b[0])))},
-		{"ldxsh", ldxs(sizeH, 0, 10, -8), uint64(int64(int16(binary.LittleEndian.Uint16(b[:]))))},
-		{"ldxsw", ldxs(sizeW, 0, 10, -4), uint64(int64(int32(binary.LittleEndian.Uint32(b[4:]))))},
-		{"ldxsb positive", ldxs(sizeB, 0, 10, -7), uint64(b[1])},
+		{"ldxb", ldx(isa.B, 0, 10, -8), uint64(b[0])},
+		{"ldxh", ldx(isa.H, 0, 10, -8), uint64(binary.LittleEndian.Uint16(b[:]))},
+		{"ldxw", ldx(isa.W, 0, 10, -8), uint64(binary.LittleEndian.Uint32(b[:]))},
+		{"ldxdw", ldx(isa.DW, 0, 10, -8), pattern},
+		{"ldxb high", ldx(isa.B, 0, 10, -1), uint64(b[7])},
+		{"ldxh unaligned", ldx(isa.H, 0, 10, -7), uint64(binary.LittleEndian.Uint16(b[1:]))},
+		{"ldxsb", ldxs(isa.B, 0, 10, -8), uint64(int64(int8(b[0])))},
+		{"ldxsh", ldxs(isa.H, 0, 10, -8), uint64(int64(int16(binary.LittleEndian.Uint16(b[:]))))},
+		{"ldxsw", ldxs(isa.W, 0, 10, -4), uint64(int64(int32(binary.LittleEndian.Uint32(b[4:]))))},
+		{"ldxsb positive", ldxs(isa.B, 0, 10, -7), uint64(b[1])},
 	}
 	// Store the pattern one byte at a time, so stores are tested
 	// independently of the loads under test.
 	var store []Insn
 	for i, c := range b {
-		store = append(store, st(sizeB, 10, int16(-8+i), int32(c)))
+		store = append(store, st(isa.B, 10, int16(-8+i), int32(c)))
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -54,18 +56,18 @@ func TestStackLoadStore(t *testing.T) {
 		in   []Insn
 		want uint64
 	}{
-		{"stb", []Insn{st(sizeB, 10, -8, 0x1ff)}, 0xffff_ffff_ffff_ffff&^0xff | 0xff},
-		{"sth", []Insn{st(sizeH, 10, -8, 0x12345)}, 0xffff_ffff_ffff_0000 | 0x2345},
-		{"stw", []Insn{st(sizeW, 10, -8, -2)}, 0xffff_ffff_ffff_fffe},
-		{"stdw sign-extends imm", []Insn{st(sizeDW, 10, -8, -2)}, 0xffff_ffff_ffff_fffe},
-		{"stxb", []Insn{mov64K(1, 0x0102), stx(sizeB, 10, 1, -8)}, 0xffff_ffff_ffff_ff02},
-		{"stxh", []Insn{mov64K(1, 0x010203), stx(sizeH, 10, 1, -8)}, 0xffff_ffff_ffff_0203},
-		{"stxw", []Insn{mov64K(1, 0x01020304), stx(sizeW, 10, 1, -8)}, 0xffff_ffff_0102_0304},
-		{"stxdw", cat(ldConst(1, 0x0102030405060708), stx(sizeDW, 10, 1, -8)), 0x0102030405060708},
+		{"stb", []Insn{st(isa.B, 10, -8, 0x1ff)}, 0xffff_ffff_ffff_ffff&^0xff | 0xff},
+		{"sth", []Insn{st(isa.H, 10, -8, 0x12345)}, 0xffff_ffff_ffff_0000 | 0x2345},
+		{"stw", []Insn{st(isa.W, 10, -8, -2)}, 0xffff_ffff_ffff_fffe},
+		{"stdw sign-extends imm", []Insn{st(isa.DW, 10, -8, -2)}, 0xffff_ffff_ffff_fffe},
+		{"stxb", []Insn{mov64K(1, 0x0102), stx(isa.B, 10, 1, -8)}, 0xffff_ffff_ffff_ff02},
+		{"stxh", []Insn{mov64K(1, 0x010203), stx(isa.H, 10, 1, -8)}, 0xffff_ffff_ffff_0203},
+		{"stxw", []Insn{mov64K(1, 0x01020304), stx(isa.W, 10, 1, -8)}, 0xffff_ffff_0102_0304},
+		{"stxdw", cat(ldConst(1, 0x0102030405060708), stx(isa.DW, 10, 1, -8)), 0x0102030405060708},
 	}
 	for _, c := range stores {
 		t.Run(c.name, func(t *testing.T) {
-			wantR0(t, cat(st(sizeDW, 10, -8, -1), c.in, ldx(sizeDW, 0, 10, -8), exit()), nil, c.want)
+			wantR0(t, cat(st(isa.DW, 10, -8, -1), c.in, ldx(isa.DW, 0, 10, -8), exit()), nil, c.want)
 		})
 	}
 }
@@ -88,7 +90,7 @@ func TestRegions(t *testing.T) {
 		return e.Run(p, args...)
 	}
 	// Read, modify, write back through r1.
-	r0, err := run(cat(ldx(sizeDW, 0, 1, 8), alu64K(aluADD, 0, 1), stx(sizeDW, 1, 0, 16), exit()), rw)
+	r0, err := run(cat(ldx(isa.DW, 0, 1, 8), alu64K(isa.ADD, 0, 1), stx(isa.DW, 1, 0, 16), exit()), rw)
 	if err != nil || r0 != 0x1122334455667789 {
 		t.Fatalf("r0 = %#x, %v", r0, err)
 	}
@@ -96,7 +98,7 @@ func TestRegions(t *testing.T) {
 		t.Errorf("stored %#x", got)
 	}
 	// The last bytes of a region are reachable, one past is not.
-	if _, err := run(cat(ldx(sizeDW, 0, 1, 56), exit()), rw); err != nil {
+	if _, err := run(cat(ldx(isa.DW, 0, 1, 56), exit()), rw); err != nil {
 		t.Errorf("last word: %v", err)
 	}
 	errCases := []struct {
@@ -107,15 +109,15 @@ func TestRegions(t *testing.T) {
 		addr uint64
 		msg  string
 	}{
-		{"read past end", cat(mov64K(0, 0), ldx(sizeDW, 0, 1, 57), exit()), rw, 1, rw + 57, "invalid memory read of 8 bytes"},
-		{"write read-only", cat(mov64K(0, 0), st(sizeW, 1, 0, 1), exit()), ro, 1, ro, "invalid memory write of 4 bytes"},
-		{"read write-only", cat(ldx(sizeB, 0, 1, 0), exit()), wo, 0, wo, "invalid memory read of 1 bytes"},
-		{"atomic on read-only", cat(mov64K(2, 1), atomicOp(sizeDW, atomicADD, 1, 2, 0), exit()), ro, 1, ro, "invalid memory write"},
-		{"null", cat(ldx(sizeW, 0, 1, 0), exit()), 0x10_0000_0000, 0, 0x10_0000_0000, "invalid memory read"},
-		{"region zero", cat(ldx(sizeW, 0, 1, 4), exit()), RegionBase, 0, RegionBase + 4, "invalid memory read"},
-		{"unmapped id", cat(ldx(sizeW, 0, 1, 0), exit()), RegionAddr(99, 0), 0, RegionAddr(99, 0), "invalid memory read"},
-		{"stack below frame", cat(ldx(sizeDW, 0, 10, -stackBytes-8), exit()), 0, 0, 0, "invalid memory read"},
-		{"stack above top", cat(ldx(sizeB, 0, 10, 0), exit()), 0, 0, 0, "invalid memory read"},
+		{"read past end", cat(mov64K(0, 0), ldx(isa.DW, 0, 1, 57), exit()), rw, 1, rw + 57, "invalid memory read of 8 bytes"},
+		{"write read-only", cat(mov64K(0, 0), st(isa.W, 1, 0, 1), exit()), ro, 1, ro, "invalid memory write of 4 bytes"},
+		{"read write-only", cat(ldx(isa.B, 0, 1, 0), exit()), wo, 0, wo, "invalid memory read of 1 bytes"},
+		{"atomic on read-only", cat(mov64K(2, 1), atomicOp(isa.DW, isa.ADD, 1, 2, 0), exit()), ro, 1, ro, "invalid memory write"},
+		{"null", cat(ldx(isa.W, 0, 1, 0), exit()), 0x10_0000_0000, 0, 0x10_0000_0000, "invalid memory read"},
+		{"region zero", cat(ldx(isa.W, 0, 1, 4), exit()), RegionBase, 0, RegionBase + 4, "invalid memory read"},
+		{"unmapped id", cat(ldx(isa.W, 0, 1, 0), exit()), RegionAddr(99, 0), 0, RegionAddr(99, 0), "invalid memory read"},
+		{"stack below frame", cat(ldx(isa.DW, 0, 10, -stackBytes-8), exit()), 0, 0, 0, "invalid memory read"},
+		{"stack above top", cat(ldx(isa.B, 0, 10, 0), exit()), 0, 0, 0, "invalid memory read"},
 	}
 	for _, c := range errCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -135,7 +137,7 @@ func TestRegions(t *testing.T) {
 	// Unmapping makes a region fault.
 	id, addr := mem.Map("gone", make([]byte, 8), PermRW)
 	mem.Unmap(id)
-	if _, err := run(cat(ldx(sizeB, 0, 1, 0), exit()), addr); err == nil {
+	if _, err := run(cat(ldx(isa.B, 0, 1, 0), exit()), addr); err == nil {
 		t.Error("unmapped region readable")
 	}
 }
@@ -157,25 +159,25 @@ func TestAtomics(t *testing.T) {
 	lo := func(v uint64) uint64 { return uint64(uint32(v)) }
 	hi := old &^ 0xffff_ffff
 	cases := []tc{
-		{"add", atomicADD, sizeDW, old + src, src, 0, 2},
-		{"or", atomicOR, sizeDW, old | src, src, 0, 2},
-		{"and", atomicAND, sizeDW, old & src, src, 0, 2},
-		{"xor", atomicXOR, sizeDW, old ^ src, src, 0, 2},
-		{"fetch add", atomicADD | atomicFETCH, sizeDW, old + src, old, 0, 2},
-		{"fetch or", atomicOR | atomicFETCH, sizeDW, old | src, old, 0, 2},
-		{"fetch and", atomicAND | atomicFETCH, sizeDW, old & src, old, 0, 2},
-		{"fetch xor", atomicXOR | atomicFETCH, sizeDW, old ^ src, old, 0, 2},
-		{"xchg", atomicXCHG, sizeDW, src, old, 0, 2},
-		{"cmpxchg hit", atomicCMPXCHG, sizeDW, src, old, old, 0},
-		{"cmpxchg miss", atomicCMPXCHG, sizeDW, old, old, old + 1, 0},
-		{"add32", atomicADD, sizeW, hi | lo(old+src), src, 0, 2},
-		{"fetch add32", atomicADD | atomicFETCH, sizeW, hi | lo(old+src), lo(old), 0, 2},
-		{"fetch or32", atomicOR | atomicFETCH, sizeW, hi | lo(old|src), lo(old), 0, 2},
-		{"fetch and32", atomicAND | atomicFETCH, sizeW, hi | lo(old&src), lo(old), 0, 2},
-		{"fetch xor32", atomicXOR | atomicFETCH, sizeW, hi | lo(old^src), lo(old), 0, 2},
-		{"xchg32", atomicXCHG, sizeW, hi | lo(src), lo(old), 0, 2},
-		{"cmpxchg32 hit ignores r0 upper half", atomicCMPXCHG, sizeW, hi | lo(src), lo(old), 0xdead_0000_0000_0000 | lo(old), 0},
-		{"cmpxchg32 miss", atomicCMPXCHG, sizeW, old, lo(old), 5, 0},
+		{"add", isa.ADD, isa.DW, old + src, src, 0, 2},
+		{"or", isa.OR, isa.DW, old | src, src, 0, 2},
+		{"and", isa.AND, isa.DW, old & src, src, 0, 2},
+		{"xor", isa.XOR, isa.DW, old ^ src, src, 0, 2},
+		{"fetch add", isa.ADD | isa.FETCH, isa.DW, old + src, old, 0, 2},
+		{"fetch or", isa.OR | isa.FETCH, isa.DW, old | src, old, 0, 2},
+		{"fetch and", isa.AND | isa.FETCH, isa.DW, old & src, old, 0, 2},
+		{"fetch xor", isa.XOR | isa.FETCH, isa.DW, old ^ src, old, 0, 2},
+		{"xchg", isa.XCHG, isa.DW, src, old, 0, 2},
+		{"cmpxchg hit", isa.CMPXCHG, isa.DW, src, old, old, 0},
+		{"cmpxchg miss", isa.CMPXCHG, isa.DW, old, old, old + 1, 0},
+		{"add32", isa.ADD, isa.W, hi | lo(old+src), src, 0, 2},
+		{"fetch add32", isa.ADD | isa.FETCH, isa.W, hi | lo(old+src), lo(old), 0, 2},
+		{"fetch or32", isa.OR | isa.FETCH, isa.W, hi | lo(old|src), lo(old), 0, 2},
+		{"fetch and32", isa.AND | isa.FETCH, isa.W, hi | lo(old&src), lo(old), 0, 2},
+		{"fetch xor32", isa.XOR | isa.FETCH, isa.W, hi | lo(old^src), lo(old), 0, 2},
+		{"xchg32", isa.XCHG, isa.W, hi | lo(src), lo(old), 0, 2},
+		{"cmpxchg32 hit ignores r0 upper half", isa.CMPXCHG, isa.W, hi | lo(src), lo(old), 0xdead_0000_0000_0000 | lo(old), 0},
+		{"cmpxchg32 miss", isa.CMPXCHG, isa.W, old, lo(old), 5, 0},
 	}
 	for _, c := range cases {
 		for _, where := range []string{"stack", "region"} {
@@ -184,10 +186,10 @@ func TestAtomics(t *testing.T) {
 				buf := make([]byte, 16)
 				_, addr := mem.Map("data", buf, PermRW)
 				ptr := uint8(1)
-				prefix := cat(ldConst(3, old), stx(sizeDW, 1, 3, 8))
+				prefix := cat(ldConst(3, old), stx(isa.DW, 1, 3, 8))
 				if where == "stack" {
 					ptr = 10
-					prefix = cat(ldConst(3, old), stx(sizeDW, 10, 3, -8))
+					prefix = cat(ldConst(3, old), stx(isa.DW, 10, 3, -8))
 				}
 				off := int16(8)
 				if where == "stack" {
@@ -195,9 +197,9 @@ func TestAtomics(t *testing.T) {
 				}
 				prog := cat(prefix, ldConst(2, src), ldConst(0, c.r0),
 					atomicOp(c.size, c.op, ptr, 2, off),
-					ldx(sizeDW, 4, ptr, off),
-					stx(sizeDW, 1, 4, 0),
-					alu64X(aluMOV, 0, c.fetchReg),
+					ldx(isa.DW, 4, ptr, off),
+					stx(isa.DW, 1, 4, 0),
+					alu64X(isa.MOV, 0, c.fetchReg),
 					exit())
 				p := mustLoad(t, prog, nil)
 				r0, err := NewExec(mem).Run(p, addr)
@@ -222,16 +224,16 @@ func TestLoadAcquireStoreRelease(t *testing.T) {
 	for _, c := range []struct {
 		size uint8
 		mask uint64
-	}{{sizeB, 0xff}, {sizeH, 0xffff}, {sizeW, 0xffff_ffff}, {sizeDW, ^uint64(0)}} {
+	}{{isa.B, 0xff}, {isa.H, 0xffff}, {isa.W, 0xffff_ffff}, {isa.DW, ^uint64(0)}} {
 		prog := cat(
-			st(sizeDW, 10, -16, 0),
+			st(isa.DW, 10, -16, 0),
 			ldConst(1, v),
-			atomicOp(c.size, atomicStoreRel, 10, 1, -16),
+			atomicOp(c.size, isa.StoreRel, 10, 1, -16),
 			mov64K(0, -1),
-			atomicOp(c.size, atomicLoadAcq, 0, 10, -16),
-			ldx(sizeDW, 2, 10, -16),
-			alu64X(aluXOR, 0, 2), // must be equal: load-acquire saw what store-release wrote
-			alu64X(aluADD, 0, 2),
+			atomicOp(c.size, isa.LoadAcq, 0, 10, -16),
+			ldx(isa.DW, 2, 10, -16),
+			alu64X(isa.XOR, 0, 2), // must be equal: load-acquire saw what store-release wrote
+			alu64X(isa.ADD, 0, 2),
 			exit(),
 		)
 		wantR0(t, prog, nil, v&c.mask)
