@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/scxsim/scxsim/sim/metrics"
+	"github.com/scxsim/scxsim/sim/trace"
 	"github.com/scxsim/scxsim/sim/workload"
 )
 
@@ -325,5 +327,166 @@ func TestCheckReportCatches(t *testing.T) {
 		if f.n == 0 {
 			t.Errorf("checkReport accepted a report with a wrong %s", name)
 		}
+	}
+}
+
+// runErr runs `scxsim CMD ARGS...` in process and returns its error and
+// the exit status main would give it.
+func runErr(t *testing.T, command string, args ...string) (error, int) {
+	t.Helper()
+	cmd := newRunCmd()
+	if command == "compare" {
+		cmd = newCompareCmd()
+	}
+	var out bytes.Buffer
+	cmd.SetArgs(append([]string{"--no-progress"}, args...))
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.Execute()
+	if err == nil {
+		return nil, 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return err, ee.code
+	}
+	return err, 1
+}
+
+// Bad input of every kind is refused with a message naming the flag, the
+// file and line or the expected form, and a usage exit status (2).
+func TestRunBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	badYAML := write("bad.yaml", "groups:\n  - name: a\n    program:\n      - run: 3xs\n")
+	badIndent := write("indent.yaml", "groups:\n  - name: a\n   program: [\n")
+	badKey := write("key.yaml", "groups:\n  - name: a\n    progam: [{run: 1ms}]\n")
+	badRT := write("bad.json", "{\"tasks\": {\"t\": {\n  \"run\": \"x\"}}}\n")
+	badTopo := write("topo.yaml", "cpus:\n  - {cpus: \"0\", capacity: lots}\n")
+	short := []string{"--topo", "1x1x2x1", "--workload", "hogs", "--duration", "10ms"}
+	for _, tc := range []struct {
+		cmd  string
+		args []string
+		code int
+		want []string
+	}{
+		{"run", []string{"--workload", badYAML}, 2, []string{"--workload", "bad.yaml:4:", "3xs"}},
+		{"run", []string{"--workload", badIndent}, 2, []string{"--workload", "indent.yaml:3"}},
+		{"run", []string{"--workload", badKey}, 2, []string{"--workload", "key.yaml:3", "progam"}},
+		{"run", []string{"--workload", badRT}, 2, []string{"--workload", "bad.json:2", "run"}},
+		{"run", []string{"--workload", filepath.Join(dir, "none.yaml")}, 2, []string{"--workload", "no such file"}},
+		{"run", []string{"--workload", "hogs:bogus=1"}, 2, []string{"--workload", "bogus"}},
+		{"run", []string{"--topo", "2x2"}, 2, []string{"--topo", "NODESxLLCSxCORESxTHREADS"}},
+		{"run", []string{"--topo", badTopo}, 2, []string{"--topo", "topo.yaml", "line 2"}},
+		{"run", append([]string{"--set", "nosuch=1"}, short...), 2, []string{"--set", "nosuch", "slice_ns"}},
+		{"run", append([]string{"--set", "slice_ns=lots"}, short...), 2, []string{"--set", "slice_ns", "lots"}},
+		{"run", append([]string{"--sched", "builtin:fifo", "--set", "vtime_mode=7"}, short...), 2, []string{"--set", "vtime_mode"}},
+		{"run", append([]string{"--set", "slice_ns"}, short...), 2, []string{"--set", "NAME=VALUE"}},
+		{"run", append([]string{"--sched", "fair", "--set", "a=1"}, short...), 2, []string{"--set", "fair"}},
+		{"run", []string{"--sched", "builtin:nosuch"}, 2, []string{"--sched", "nosuch", "cidq"}},
+		{"run", []string{"--sched", filepath.Join(dir, "none.bpf.o")}, 2, []string{"--sched", "no such file"}},
+		{"run", []string{"--duration", "5"}, 2, []string{"--duration", "unit"}},
+		{"run", []string{"--duration", "0s"}, 2, []string{"--duration", "positive"}},
+		{"run", []string{"--hz", "0"}, 2, []string{"--hz", "1 to 10000"}},
+		{"run", []string{"--effect", "smt=0"}, 2, []string{"--effect", "smt"}},
+		{"run", []string{"--effect", "warp=1us"}, 2, []string{"--effect", "warp", "unknown"}},
+		{"run", append([]string{"--trace", filepath.Join(dir, "no", "t.pftrace")}, short...), 1, []string{"--trace"}},
+		{"compare", append([]string{"fair", "builtin:nosuch"}, short...), 2, []string{"builtin:nosuch", "unknown builtin"}},
+		{"compare", append([]string{"--set", "nosuch=1", "builtin:cidq"}, short...), 2, []string{"--set", "nosuch"}},
+	} {
+		err, code := runErr(t, tc.cmd, tc.args...)
+		if err == nil {
+			t.Errorf("%s %v: no error", tc.cmd, tc.args)
+			continue
+		}
+		if code != tc.code {
+			t.Errorf("%s %v: exit status %d, want %d (%v)", tc.cmd, tc.args, code, tc.code, err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s %v: error %q lacks %q", tc.cmd, tc.args, err, w)
+			}
+		}
+	}
+}
+
+// A scheduler ejected mid-run (scx_bpf_error on its 300th enqueue) hands
+// every task back to the fair class: the run goes on to the end, no task
+// is lost, every task runs again after the ejection, the scheduler's ops
+// stop, and the report (text, JSON) carries the exit info; the command
+// exits with status 3 after writing every output.
+func TestRunEjectedMidRunFallsBackToFair(t *testing.T) {
+	dir := t.TempDir()
+	js, tr := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.pftrace")
+	cmd := newRunCmd()
+	var out bytes.Buffer
+	cmd.SetArgs([]string{"--no-progress", "--sched", "../../schedulers/broken/error.bpf.o", "--set", "error_after=300",
+		"--topo", "1x1x2x2", "--workload", "mixed", "--duration", "1s", "--tasks", "--json", js, "--trace", tr})
+	cmd.SetOut(&out)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.Execute()
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 3 || !strings.Contains(err.Error(), "giving up after 300 enqueues") {
+		t.Fatalf("error %v, want exit status 3 naming the scheduler's message", err)
+	}
+	raw, rerr := os.ReadFile(js)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	var r metrics.Results
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatal(err)
+	}
+	checkReport(t, "ejected run", &r, true)
+	x := r.Scheduler.Exit
+	if x == nil || x.Kind != "error" || x.Reason != "scx_bpf_error" || !strings.Contains(x.Msg, "error.bpf.c:") ||
+		!strings.Contains(x.Msg, "giving up after 300 enqueues") || x.AtNS == 0 || x.AtNS > r.Run.DurationNS*9/10 {
+		t.Fatalf("exit info %+v, want an scx_bpf_error well before the end", x)
+	}
+	if r.Run.DurationNS != 1e9 || r.Run.StopReason != "duration" {
+		t.Errorf("run ended at %d (%s), want the full second", r.Run.DurationNS, r.Run.StopReason)
+	}
+	for _, o := range r.Scheduler.Ops {
+		if o.Op == "enqueue" && o.Calls != 300 {
+			t.Errorf("enqueue called %d times, want 300: no op after the ejection", o.Calls)
+		}
+	}
+	for _, want := range []string{"exit at", "scx_bpf_error", "giving up after 300 enqueues"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("text report lacks %q", want)
+		}
+	}
+	// After the ejection every task runs again, and the CPUs stay busy.
+	b, err := os.ReadFile(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := trace.Read(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ranAfter := map[int32]bool{}
+	for _, e := range evs {
+		if e.Kind == "sched_switch" && e.TS > x.AtNS && e.Next.PID != 0 {
+			ranAfter[e.Next.PID] = true
+		}
+	}
+	for _, tk := range r.Tasks {
+		if tk.EndNS == nil && !ranAfter[tk.PID] {
+			t.Errorf("task %s did not run after the ejection at %d", tk.Comm, x.AtNS)
+		}
+	}
+	if len(r.Tasks) != r.Summary.Tasks || r.Summary.Tasks < 8 {
+		t.Errorf("%d task records for %d tasks", len(r.Tasks), r.Summary.Tasks)
+	}
+	if r.Summary.Utilization < 0.99 {
+		t.Errorf("utilization %.3f after falling back to fair, want the hogs to keep the CPUs busy", r.Summary.Utilization)
 	}
 }

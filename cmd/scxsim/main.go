@@ -5,6 +5,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -32,7 +33,8 @@ func (e *exitError) Error() string { return e.err.Error() }
 func main() {
 	if err := rootCmd.Execute(); err != nil {
 		code := 1
-		if ee, ok := err.(*exitError); ok {
+		var ee *exitError
+		if errors.As(err, &ee) {
 			code = ee.code
 		}
 		if err.Error() != "" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -104,7 +105,10 @@ func parseEffects(sets []string) (engine.Effects, error) {
 			return fx, fmt.Errorf("--effect %q: unknown key (expected ctxsw, ipi, idle-exit, smt, warmup-smt, warmup-llc, warmup-node or warmup-xnode)", k)
 		}
 	}
-	return fx, fx.Validate()
+	if err := fx.Validate(); err != nil {
+		return fx, fmt.Errorf("--effect: %w", err)
+	}
+	return fx, nil
 }
 
 // setup is everything a run needs but the scheduler.
@@ -160,11 +164,16 @@ func (f *simFlags) runOne(s *setup, schedSpec string, tr *trace.Writer, progress
 	if err != nil {
 		return nil, &exitError{2, fmt.Errorf("--sched: %w", err)}
 	}
-	return engine.Run(engine.Config{
+	res, err := engine.Run(engine.Config{
 		Machine: s.m, Topology: f.topo, Workload: s.w, WorkloadName: f.workload,
 		Scheduler: sc, Duration: s.duration, Seed: f.seed, HZ: f.hz, Effects: s.fx,
 		TimelineBins: f.bins, TaskDetail: f.tasks, Trace: tr, Progress: progress,
 	})
+	var ge *scheds.GlobalError
+	if errors.As(err, &ge) {
+		return nil, &exitError{2, err}
+	}
+	return res, err
 }
 
 // progressBar returns a Progress callback drawing a bar on w once the run
@@ -243,7 +252,7 @@ scheduler object (.bpf.o). The same command always prints the same report.`,
 			if tracePath != "" {
 				traceFile, err = os.Create(tracePath)
 				if err != nil {
-					return err
+					return fmt.Errorf("--trace: %w", err)
 				}
 				defer traceFile.Close()
 				tr = trace.NewWriter(traceFile)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/scxsim/scxsim/bpf/stream"
 	"github.com/scxsim/scxsim/kernel/sched"
@@ -58,6 +59,26 @@ func newBPF(raw []byte, path, name string, opts Options) (*BPFScheduler, error) 
 	return &BPFScheduler{name: name, raw: raw, opts: opts}, nil
 }
 
+// GlobalError is a --set override (Options.Globals) the object refuses:
+// no such global variable, or a value its type cannot hold.
+type GlobalError struct {
+	Sched string
+	Err   error
+	// Knobs are the object's read-only (const volatile) globals, the
+	// variables a scheduler offers for setting.
+	Knobs []string
+}
+
+func (e *GlobalError) Error() string {
+	msg := fmt.Sprintf("--set: %s: %v", e.Sched, e.Err)
+	if len(e.Knobs) > 0 {
+		msg += " (its read-only globals: " + strings.Join(e.Knobs, ", ") + ")"
+	}
+	return msg
+}
+
+func (e *GlobalError) Unwrap() error { return e.Err }
+
 // Name implements engine.Scheduler.
 func (b *BPFScheduler) Name() string { return b.name }
 
@@ -72,6 +93,21 @@ func (b *BPFScheduler) Attach(core *sched.Core) error {
 		cfg.Kconfig = []string{"CONFIG_HZ=" + strconv.Itoa(b.opts.HZ)}
 	}
 	obj, err := bpfsched.Load(b.raw, cfg)
+	if err != nil && len(cfg.Globals) > 0 {
+		// Tell a refused override apart from a broken object: the
+		// object without the overrides loads.
+		cfg.Globals = nil
+		if plain, perr := bpfsched.Load(b.raw, cfg); perr == nil {
+			ge := &GlobalError{Sched: b.name, Err: err}
+			for _, g := range plain.Obj.Globals {
+				if g.ReadOnly && !strings.Contains(g.Name, ".") {
+					ge.Knobs = append(ge.Knobs, g.Name)
+				}
+			}
+			plain.Close()
+			return ge
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", b.name, err)
 	}
