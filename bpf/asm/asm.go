@@ -162,6 +162,35 @@ func (a *assembler) operands(mn, rest string, n int) ([]string, error) {
 	return ops, nil
 }
 
+// regFirst splits n operands, the first of which is a register, and parses
+// that register.
+func (a *assembler) regFirst(mn, rest string, n int) (uint8, []string, error) {
+	ops, err := a.operands(mn, rest, n)
+	if err != nil {
+		return 0, nil, err
+	}
+	r, err := a.reg(ops[0])
+	return r, ops, err
+}
+
+// operandPair splits n operands and sets in's destination register from the
+// first and its source from the second: a register (and the X bit) or a
+// 32-bit immediate. ALU and conditional jump instructions share this form.
+func (a *assembler) operandPair(in *vm.Insn, mn, rest string, n int) ([]string, error) {
+	dst, ops, err := a.regFirst(mn, rest, n)
+	if err != nil {
+		return nil, err
+	}
+	in.Dst = dst
+	if isReg(ops[1]) {
+		in.Op |= isa.X
+		in.Src, err = a.reg(ops[1])
+	} else {
+		in.Imm, err = a.imm32(ops[1])
+	}
+	return ops, err
+}
+
 func (a *assembler) insn(mn, rest string) error {
 	switch {
 	case mn == "exit":
@@ -196,11 +225,7 @@ func (a *assembler) insn(mn, rest string) error {
 	case mn == "call" || mn == "callx":
 		return a.call(mn, rest)
 	case mn == "lddw":
-		ops, err := a.operands(mn, rest, 2)
-		if err != nil {
-			return err
-		}
-		dst, err := a.reg(ops[0])
+		dst, ops, err := a.regFirst(mn, rest, 2)
 		if err != nil {
 			return err
 		}
@@ -382,11 +407,7 @@ func (a *assembler) load(mn, rest string) error {
 	if !ok || (mode == isa.MEMSX && size == isa.DW) {
 		return a.errorf("unknown mnemonic %q", mn)
 	}
-	ops, err := a.operands(mn, rest, 2)
-	if err != nil {
-		return err
-	}
-	dst, err := a.reg(ops[0])
+	dst, ops, err := a.regFirst(mn, rest, 2)
 	if err != nil {
 		return err
 	}
@@ -454,11 +475,7 @@ func (a *assembler) movsx(mn, rest string) error {
 	default:
 		return a.errorf("unknown mnemonic %q", mn)
 	}
-	ops, err := a.operands(mn, rest, 2)
-	if err != nil {
-		return err
-	}
-	dst, err := a.reg(ops[0])
+	dst, ops, err := a.regFirst(mn, rest, 2)
 	if err != nil {
 		return err
 	}
@@ -489,11 +506,7 @@ func (a *assembler) endian(mn, rest string) (bool, error) {
 	if bits != "16" && bits != "32" && bits != "64" {
 		return false, nil
 	}
-	ops, err := a.operands(mn, rest, 1)
-	if err != nil {
-		return true, err
-	}
-	dst, err := a.reg(ops[0])
+	dst, _, err := a.regFirst(mn, rest, 1)
 	if err != nil {
 		return true, err
 	}
@@ -512,11 +525,7 @@ func (a *assembler) alu(mn, rest string) (bool, error) {
 		name = s
 	}
 	if name == "neg" {
-		ops, err := a.operands(mn, rest, 1)
-		if err != nil {
-			return true, err
-		}
-		dst, err := a.reg(ops[0])
+		dst, _, err := a.regFirst(mn, rest, 1)
 		a.emit(vm.Insn{Op: cls | isa.NEG | isa.K, Dst: dst})
 		return true, err
 	}
@@ -524,21 +533,8 @@ func (a *assembler) alu(mn, rest string) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	ops, err := a.operands(mn, rest, 2)
-	if err != nil {
-		return true, err
-	}
 	in := vm.Insn{Op: cls | op.op, Off: op.off}
-	if in.Dst, err = a.reg(ops[0]); err != nil {
-		return true, err
-	}
-	if isReg(ops[1]) {
-		in.Op |= isa.X
-		in.Src, err = a.reg(ops[1])
-	} else {
-		in.Imm, err = a.imm32(ops[1])
-	}
-	if err != nil {
+	if _, err := a.operandPair(&in, mn, rest, 2); err != nil {
 		return true, err
 	}
 	a.emit(in)
@@ -556,20 +552,8 @@ func (a *assembler) jump(mn, rest string) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	ops, err := a.operands(mn, rest, 3)
-	if err != nil {
-		return true, err
-	}
 	in := vm.Insn{Op: cls | op}
-	if in.Dst, err = a.reg(ops[0]); err != nil {
-		return true, err
-	}
-	if isReg(ops[1]) {
-		in.Op |= isa.X
-		in.Src, err = a.reg(ops[1])
-	} else {
-		in.Imm, err = a.imm32(ops[1])
-	}
+	ops, err := a.operandPair(&in, mn, rest, 3)
 	if err != nil {
 		return true, err
 	}

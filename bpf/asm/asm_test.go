@@ -3,6 +3,7 @@ package asm
 import (
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -96,7 +97,7 @@ func TestAssembleEncoding(t *testing.T) {
 			t.Errorf("Assemble(%q): %v", tt.src, err)
 			continue
 		}
-		if !equal(got, tt.want) {
+		if !slices.Equal(got, tt.want) {
 			t.Errorf("Assemble(%q) = %+v, want %+v", tt.src, got, tt.want)
 		}
 	}
@@ -150,7 +151,7 @@ end:
 			t.Errorf("%s: %v", tt.name, err)
 			continue
 		}
-		if !equal(got, tt.want) {
+		if !slices.Equal(got, tt.want) {
 			t.Errorf("%s: got %+v, want %+v", tt.name, got, tt.want)
 		}
 	}
@@ -290,7 +291,7 @@ func TestRoundTripRandom(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Assemble(Disassemble(%+v)): %v\n%s", p, err, text)
 		}
-		if !equal(got, p) {
+		if !slices.Equal(got, p) {
 			t.Fatalf("round trip of %+v gave %+v\n%s", p, got, text)
 		}
 	}
@@ -313,16 +314,4 @@ func validOpcodes() []uint8 {
 		ops = append(ops, isa.LDX|isa.MEM|size, isa.LDX|isa.MEMSX|size, isa.ST|isa.MEM|size, isa.STX|isa.MEM|size, isa.STX|isa.ATOMIC|size)
 	}
 	return append(ops, isa.LD|isa.IMM|isa.DW)
-}
-
-func equal(a, b []vm.Insn) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -2,6 +2,7 @@ package asm
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,7 +32,7 @@ func TestParseDataFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []vm.Insn{{Op: 0xbf, Src: 2}, {Op: 0x95}}
-	if !equal(p, want) {
+	if !slices.Equal(p, want) {
 		t.Errorf("Program = %+v, want %+v", p, want)
 	}
 }
@@ -46,7 +47,7 @@ func TestParseDataFileRawWins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []vm.Insn{{Op: 0xb7, Imm: 2}, {Op: 0x95}}; !equal(p, want) {
+	if want := []vm.Insn{{Op: 0xb7, Imm: 2}, {Op: 0x95}}; !slices.Equal(p, want) {
 		t.Errorf("Program = %+v, want raw %+v", p, want)
 	}
 	if f.Result != 2 || f.Mem != nil {

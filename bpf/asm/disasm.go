@@ -2,6 +2,7 @@ package asm
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/scxsim/scxsim/bpf/isa"
@@ -53,15 +54,7 @@ func rawText(in vm.Insn) string { return fmt.Sprintf(".raw %#016x", RawValue(in)
 // exact reports whether text assembles back to exactly want.
 func exact(text string, want []vm.Insn) bool {
 	got, err := Assemble(text)
-	if err != nil || len(got) != len(want) {
-		return false
-	}
-	for i := range got {
-		if got[i] != want[i] {
-			return false
-		}
-	}
-	return true
+	return err == nil && slices.Equal(got, want)
 }
 
 func regName(r uint8) string { return fmt.Sprintf("%%r%d", r) }
@@ -77,7 +70,9 @@ func immText(v int32) string {
 	return fmt.Sprintf("%#x", v)
 }
 
-func offText(v int16) string {
+// offText writes a memory offset or a relative jump or call target, always
+// with its sign.
+func offText[T int16 | int32](v T) string {
 	if v < 0 {
 		return fmt.Sprint(v)
 	}
@@ -194,7 +189,7 @@ func renderJump(in vm.Insn) (string, bool) {
 	switch op {
 	case isa.JA:
 		if jmp32 {
-			return fmt.Sprintf("ja32 %s", offText32(in.Imm)), true
+			return fmt.Sprintf("ja32 %s", offText(in.Imm)), true
 		}
 		return fmt.Sprintf("ja %s", offText(in.Off)), true
 	case isa.EXIT:
@@ -209,7 +204,7 @@ func renderJump(in vm.Insn) (string, bool) {
 		case vm.HelperCallSrcReg:
 			return fmt.Sprintf("call %d", in.Imm), true
 		case vm.PseudoCall:
-			return fmt.Sprintf("call local %s", offText32(in.Imm)), true
+			return fmt.Sprintf("call local %s", offText(in.Imm)), true
 		case vm.PseudoKfuncCall:
 			return fmt.Sprintf("call runtime %d", in.Imm), true
 		}
@@ -228,13 +223,6 @@ func renderJump(in vm.Insn) (string, bool) {
 		src = regName(in.Src)
 	}
 	return fmt.Sprintf("%s%s %s, %s, %s", name, suffix, regName(in.Dst), src, offText(in.Off)), true
-}
-
-func offText32(v int32) string {
-	if v < 0 {
-		return fmt.Sprint(v)
-	}
-	return fmt.Sprintf("+%d", v)
 }
 
 func renderAtomic(in vm.Insn) (string, bool) {

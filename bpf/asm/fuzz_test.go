@@ -1,6 +1,7 @@
 package asm
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/scxsim/scxsim/bpf/vm"
@@ -32,7 +33,7 @@ func FuzzAssemble(f *testing.F) {
 			return
 		}
 		back, err := Assemble(Disassemble(insns))
-		if err != nil || !equal(back, insns) {
+		if err != nil || !slices.Equal(back, insns) {
 			t.Fatalf("disassembly round trip failed: %v\n%s", err, Disassemble(insns))
 		}
 		p, err := vm.Load("fuzz", insns, &vm.Env{

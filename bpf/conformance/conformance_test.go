@@ -3,6 +3,7 @@ package conformance
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -139,7 +140,7 @@ func TestRawSectionsMatchAssembly(t *testing.T) {
 			t.Errorf("%v", err)
 			continue
 		}
-		if !sameInsns(got, v.file.Raw) {
+		if !slices.Equal(got, v.file.Raw) {
 			t.Errorf("%s: assembled\n%s\nwant raw\n%s", v.name, asm.Disassemble(got), asm.Disassemble(v.file.Raw))
 		}
 	}
@@ -166,20 +167,8 @@ func TestDisassemblerRoundTrip(t *testing.T) {
 			t.Errorf("%s: reassembling: %v\n%s", v.name, err, text)
 			continue
 		}
-		if !sameInsns(back, prog) {
+		if !slices.Equal(back, prog) {
 			t.Errorf("%s: round trip differs:\n%s", v.name, text)
 		}
 	}
-}
-
-func sameInsns(a, b []vm.Insn) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

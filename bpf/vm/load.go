@@ -457,7 +457,11 @@ func (l *loader) decodeJmp(i int, in Insn, d dinsn) (dinsn, error) {
 	return d, nil
 }
 
-func sizeIndex(op uint8) int { return map[uint8]int{isa.B: 0, isa.H: 1, isa.W: 2, isa.DW: 3}[isa.Size(op)] }
+// sizeIndex numbers the access size of a load or store opcode in the order
+// of the per-size decoded opcodes: B, H, W, DW.
+func sizeIndex(op uint8) int {
+	return [4]int{isa.B >> 3: 0, isa.H >> 3: 1, isa.W >> 3: 2, isa.DW >> 3: 3}[isa.Size(op)>>3]
+}
 
 func (l *loader) decodeLdx(i int, in Insn, d dinsn) (dinsn, error) {
 	mode := isa.Mode(in.Op)
