@@ -1,10 +1,7 @@
 package conformance
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
@@ -35,62 +32,18 @@ var kernelRejects = map[string]string{
 // [0, operand width); the verifier's check_alu_op() refuses those.
 const badShift = "shift by an immediate outside [0, width): the kernel verifier rejects it (\"invalid shift N\")"
 
-// vectorsDir returns the directory of the shared bpf_conformance vectors:
-// shared/bpf_conformance/tests beside the repository root.
-func vectorsDir(t testing.TB) string {
+// loadVectors loads the shared vectors; the test fails without them.
+func loadVectors(t *testing.T) []Vector {
 	t.Helper()
-	dir, err := os.Getwd()
+	dir, err := VectorsDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("conformance: repository root (go.mod) not found above the working directory")
-		}
-		dir = parent
-	}
-	tests := filepath.Join(filepath.Dir(dir), "shared", "bpf_conformance", "tests")
-	if st, err := os.Stat(tests); err != nil || !st.IsDir() {
-		t.Fatalf("conformance: test vectors not found at %s (the shared/ directory must sit beside the repository root)", tests)
-	}
-	return tests
-}
-
-type vector struct {
-	name string
-	file *asm.DataFile
-}
-
-func loadVectors(t *testing.T) []vector {
-	t.Helper()
-	dir := vectorsDir(t)
-	paths, err := filepath.Glob(filepath.Join(dir, "*.data"))
+	vs, err := LoadVectors(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) == 0 {
-		t.Fatalf("conformance: no .data files in %s", dir)
-	}
-	sort.Strings(paths)
-	var out []vector
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := filepath.Base(p)
-		f, err := asm.ParseDataFile(name, data)
-		if err != nil {
-			t.Errorf("parse: %v", err)
-			continue
-		}
-		out = append(out, vector{name, f})
-	}
-	return out
+	return vs
 }
 
 // TestConformance runs every vector as the upstream runner does with a
@@ -98,29 +51,29 @@ func loadVectors(t *testing.T) []vector {
 // r1 = input memory, r2 = its length, and r0 must equal the result section.
 func TestConformance(t *testing.T) {
 	for _, v := range loadVectors(t) {
-		t.Run(strings.TrimSuffix(v.name, ".data"), func(t *testing.T) {
-			prog, err := v.file.Program()
+		t.Run(strings.TrimSuffix(v.Name, ".data"), func(t *testing.T) {
+			prog, err := v.File.Program()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if reason, ok := kernelRejects[v.name]; ok {
+			if reason, ok := kernelRejects[v.Name]; ok {
 				if _, err := vm.Load(ProgName, prog, Env()); err == nil {
 					t.Errorf("vm.Load accepted a program the kernel rejects")
 				}
 				t.Skip(reason)
 			}
-			r0, err := Run(prog, v.file.Mem, 0)
-			if v.file.Error != "" {
+			r0, err := Run(prog, v.File.Mem, 0)
+			if v.File.Error != "" {
 				if err == nil {
-					t.Errorf("r0 = %#x, want error %q", r0, v.file.Error)
+					t.Errorf("r0 = %#x, want error %q", r0, v.File.Error)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("want r0 = %#x, got error: %v\n%s", v.file.Result, err, asm.Disassemble(prog))
+				t.Fatalf("want r0 = %#x, got error: %v\n%s", v.File.Result, err, asm.Disassemble(prog))
 			}
-			if r0 != v.file.Result {
-				t.Errorf("r0 = %#x, want %#x\n%s", r0, v.file.Result, asm.Disassemble(prog))
+			if r0 != v.File.Result {
+				t.Errorf("r0 = %#x, want %#x\n%s", r0, v.File.Result, asm.Disassemble(prog))
 			}
 		})
 	}
@@ -131,17 +84,17 @@ func TestConformance(t *testing.T) {
 func TestRawSectionsMatchAssembly(t *testing.T) {
 	n := 0
 	for _, v := range loadVectors(t) {
-		if !v.file.HasRaw || !v.file.HasAsm {
+		if !v.File.HasRaw || !v.File.HasAsm {
 			continue
 		}
 		n++
-		got, err := v.file.Assembled()
+		got, err := v.File.Assembled()
 		if err != nil {
 			t.Errorf("%v", err)
 			continue
 		}
-		if !slices.Equal(got, v.file.Raw) {
-			t.Errorf("%s: assembled\n%s\nwant raw\n%s", v.name, asm.Disassemble(got), asm.Disassemble(v.file.Raw))
+		if !slices.Equal(got, v.File.Raw) {
+			t.Errorf("%s: assembled\n%s\nwant raw\n%s", v.Name, asm.Disassemble(got), asm.Disassemble(v.File.Raw))
 		}
 	}
 	if n == 0 {
@@ -153,22 +106,22 @@ func TestRawSectionsMatchAssembly(t *testing.T) {
 // into mnemonics (no .raw fallback) that assemble back to the same slots.
 func TestDisassemblerRoundTrip(t *testing.T) {
 	for _, v := range loadVectors(t) {
-		prog, err := v.file.Program()
+		prog, err := v.File.Program()
 		if err != nil {
 			t.Errorf("%v", err)
 			continue
 		}
 		text := asm.Disassemble(prog)
 		if strings.Contains(text, ".raw") {
-			t.Errorf("%s: disassembly falls back to .raw:\n%s", v.name, text)
+			t.Errorf("%s: disassembly falls back to .raw:\n%s", v.Name, text)
 		}
 		back, err := asm.Assemble(text)
 		if err != nil {
-			t.Errorf("%s: reassembling: %v\n%s", v.name, err, text)
+			t.Errorf("%s: reassembling: %v\n%s", v.Name, err, text)
 			continue
 		}
 		if !slices.Equal(back, prog) {
-			t.Errorf("%s: round trip differs:\n%s", v.name, text)
+			t.Errorf("%s: round trip differs:\n%s", v.Name, text)
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/scxsim/scxsim/bpf/asm"
+	"github.com/scxsim/scxsim/bpf/conformance"
 	"github.com/scxsim/scxsim/bpf/isa"
 	"github.com/scxsim/scxsim/bpf/vm"
 )
@@ -109,54 +109,23 @@ func TestKernelRejectsOutOfBounds(t *testing.T) {
 	}
 }
 
-// conformanceDir is ../shared/bpf_conformance/tests next to the repository
-// root.
-func conformanceDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("repository root (go.mod) not found")
-		}
-		dir = parent
-	}
-	tests := filepath.Join(filepath.Dir(dir), "shared", "bpf_conformance", "tests")
-	if _, err := os.Stat(tests); err != nil {
-		tb.Skipf("conformance vectors not found: %v", err)
-	}
-	return tests
-}
-
 // TestConformanceKernel runs every conformance vector the kernel verifier
 // accepts in the kernel and in the VM, and requires the same r0 and the same
 // memory afterwards.
 func TestConformanceKernel(t *testing.T) {
 	requireKernel(t)
-	dir := conformanceDir(t)
-	files, err := filepath.Glob(filepath.Join(dir, "*.data"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no conformance vectors in %s: %v", dir, err)
+	dir, err := conformance.VectorsDir()
+	if err != nil {
+		t.Skip(err)
+	}
+	vectors, err := conformance.LoadVectors(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	var compared, rejected, noHelper, vectorDiffers int
 	reasons := map[string][]string{}
-	for _, file := range files {
-		name := strings.TrimSuffix(filepath.Base(file), ".data")
-		text, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		df, err := asm.ParseDataFile(name, text)
-		if err != nil {
-			t.Errorf("%v", err)
-			continue
-		}
+	for _, v := range vectors {
+		name, df := strings.TrimSuffix(v.Name, ".data"), v.File
 		insns, err := df.Program()
 		if err != nil {
 			t.Errorf("%v", err)
@@ -204,7 +173,7 @@ func TestConformanceKernel(t *testing.T) {
 		}
 	}
 	t.Logf("%d vectors: %d accepted by the kernel (%d compared with the VM, %d call a helper the VM is not given), %d rejected by the verifier",
-		len(files), len(files)-rejected, compared, noHelper, rejected)
+		len(vectors), len(vectors)-rejected, compared, noHelper, rejected)
 	if vectorDiffers > 0 {
 		t.Logf("%d accepted vectors expect another r0 than the kernel returns", vectorDiffers)
 	}
