@@ -11,6 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/scxsim/scxsim/sim/metrics"
 	"github.com/scxsim/scxsim/sim/trace"
@@ -488,5 +491,105 @@ func TestRunEjectedMidRunFallsBackToFair(t *testing.T) {
 	}
 	if r.Summary.Utilization < 0.99 {
 		t.Errorf("utilization %.3f after falling back to fair, want the hogs to keep the CPUs busy", r.Summary.Utilization)
+	}
+}
+
+// Each flag of scxsim run changes the run the way it says, with known
+// answers: two hogs on one CPU switch at every slice end, so the switch
+// count follows --hz (under fair, whose slice is shorter than a 10ms
+// tick) and a BPF scheduler's --set slice_ns (checked at each tick).
+func TestRunFlagsTakeEffect(t *testing.T) {
+	hogs := []string{"--topo", "1x1x1x1", "--workload", "hogs:tasks=2", "--duration", "1s", "--effect", "ctxsw=0", "--effect", "ipi=0", "--effect", "idle-exit=0"}
+	for _, tc := range []struct {
+		args     []string
+		switches uint64
+	}{
+		{[]string{"--sched", "fair", "--hz", "100"}, 100},
+		{[]string{"--sched", "builtin:fifo"}, 50}, // SCX_SLICE_DFL, 20ms
+		{[]string{"--sched", "builtin:fifo", "--set", "slice_ns=5000000"}, 200},
+		{[]string{"--sched", "builtin:fifo", "--set", "slice_ns=5000000", "--hz", "100"}, 100},
+		{[]string{"--sched", "../../schedulers/fifo/fifo.bpf.o", "--set", "slice_ns=10000000"}, 100},
+	} {
+		r := runJSON(t, "run", append(tc.args, hogs...)...)[0]
+		checkReport(t, strings.Join(tc.args, " "), &r, true)
+		if s := r.Summary; s.ContextSwitches != tc.switches || s.Involuntary != tc.switches-1 {
+			t.Errorf("%v: %d switches (%d involuntary), want %d", tc.args, s.ContextSwitches, s.Involuntary, tc.switches)
+		}
+		if a, b := r.Groups[0].RuntimeNS, r.Summary.BusyNS; b != 1e9 || a != b {
+			t.Errorf("%v: hogs ran %d of %d busy ns, want the whole second", tc.args, a, b)
+		}
+		hz := 1000
+		for i, a := range tc.args {
+			if a == "--hz" {
+				fmt.Sscan(tc.args[i+1], &hz)
+			}
+		}
+		if r.Run.HZ != hz || r.Run.CPUs != 1 || r.Run.DurationNS != 1e9 || r.Run.Workload != "hogs:tasks=2" || r.Run.Scheduler != tc.args[1] {
+			t.Errorf("%v: run %+v", tc.args, r.Run)
+		}
+	}
+	// --seed drives the random arrivals: the same seed gives the same
+	// report, another seed another one.
+	server := []string{"--topo", "1x1x2x2", "--workload", "server", "--duration", "300ms", "--sched", "fair"}
+	a := runJSON(t, "run", append(server, "--seed", "5")...)[0]
+	b := runJSON(t, "run", append(server, "--seed", "5")...)[0]
+	c := runJSON(t, "run", append(server, "--seed", "6")...)[0]
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	jc, _ := json.Marshal(c)
+	if a.Run.Seed != 5 || c.Run.Seed != 6 || !bytes.Equal(ja, jb) {
+		t.Errorf("seed 5 twice: seeds %d, equal %v", a.Run.Seed, bytes.Equal(ja, jb))
+	}
+	if a.Summary.Requests == 0 || bytes.Equal(ja, bytes.Replace(jc, []byte(`"seed":6`), []byte(`"seed":5`), 1)) {
+		t.Errorf("seeds 5 and 6 gave the same report (%d requests)", a.Summary.Requests)
+	}
+}
+
+// The progress bar draws on a terminal only, once a run has taken more
+// than a moment, and never with --no-progress.
+func TestProgressBarTerminalOnly(t *testing.T) {
+	file, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	if prog, _ := progressBar(file, "x", false); prog != nil {
+		t.Error("a progress bar on a regular file")
+	}
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer master.Close()
+	if err := unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Skipf("unlockpt: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(master.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Skipf("ptsname: %v", err)
+	}
+	tty, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("open pts: %v", err)
+	}
+	defer tty.Close()
+	if prog, _ := progressBar(tty, "x", true); prog != nil {
+		t.Error("a progress bar with --no-progress")
+	}
+	prog, done := progressBar(tty, "scxsim run", false)
+	if prog == nil {
+		t.Fatal("no progress bar on a terminal")
+	}
+	prog(1e9, 4e9) // too early: nothing drawn
+	time.Sleep(550 * time.Millisecond)
+	prog(2e9, 4e9)
+	done()
+	tty.Close()
+	buf := make([]byte, 4096)
+	master.SetReadDeadline(time.Now().Add(2 * time.Second))
+	k, _ := master.Read(buf)
+	got := string(buf[:k])
+	if !strings.Contains(got, "scxsim run [====================                    ]  50.0% 2.00s simulated") || strings.Contains(got, "25.0%") {
+		t.Errorf("terminal got %q", got)
 	}
 }
