@@ -6,9 +6,11 @@ import (
 	"strings"
 )
 
-// jval is a value of the JSON dialect rt-app files use: JSON plus /* */
-// and // comments, trailing commas and repeated keys (events of the same
-// kind listed more than once). Objects keep their keys in file order.
+// jval is a value of the JSON dialect rt-app files use (the input rt-app's
+// workgen script accepts): JSON plus /* */ and // comments, trailing
+// commas, repeated keys (events of the same kind listed more than once)
+// and members written as a bare key. Objects keep their keys in file
+// order.
 type jval struct {
 	kind byte // 'o' object, 'a' array, 's' string, 'n' number, 'b' bool, 'z' null
 	line int
@@ -17,6 +19,8 @@ type jval struct {
 	str  string
 	num  float64
 	b    bool
+	// bare marks an object member written without a value ("suspend",).
+	bare bool
 }
 
 type jkey struct {
@@ -135,13 +139,20 @@ func (p *jparser) value(depth int) (*jval, error) {
 			if err := p.skip(); err != nil {
 				return nil, err
 			}
-			if p.pos >= len(p.src) || p.src[p.pos] != ':' {
-				return nil, p.errf("expected ':' after key %q", k)
-			}
-			p.pos++
-			val, err := p.value(depth + 1)
-			if err != nil {
-				return nil, err
+			var val *jval
+			if p.pos < len(p.src) && (p.src[p.pos] == ',' || p.src[p.pos] == '}') {
+				// A bare key ("suspend",): workgen fills in its
+				// value; the rt-app reader decides which keys may be
+				// bare.
+				val = &jval{kind: 'z', line: kline, bare: true}
+			} else {
+				if p.pos >= len(p.src) || p.src[p.pos] != ':' {
+					return nil, p.errf("expected ':' after key %q", k)
+				}
+				p.pos++
+				if val, err = p.value(depth + 1); err != nil {
+					return nil, err
+				}
 			}
 			v.keys = append(v.keys, jkey{k, kline, val})
 			if err := p.skip(); err != nil {
@@ -276,6 +287,9 @@ func (p *jparser) str() (string, error) {
 }
 
 func (v *jval) kindName() string {
+	if v.bare {
+		return "no value"
+	}
 	switch v.kind {
 	case 'o':
 		return "an object"

@@ -8,18 +8,16 @@ import (
 )
 
 // ParseRTApp reads an rt-app JSON workload (the format of rt-app's
-// doc/tutorial.txt, with its comments, trailing commas and repeated event
-// keys) into a Workload.
+// doc/tutorial.txt, with the liberties its workgen script allows:
+// comments, trailing commas, repeated event keys and a bare "suspend")
+// into a Workload. FORMAT.md lists, key by key, what is modelled, what is
+// accepted with no effect and what is refused.
 //
-// Supported: global duration and default_policy; per task instance, loop,
-// delay, phases, policy, priority (nice for SCHED_OTHER), cpus and
-// taskgroup; events run, runtime, sleep, timer (ref, period, mode),
-// barrier, suspend, resume, yield, fork, lock, unlock, wait, signal, broad
-// and sync. Event keys match by prefix as rt-app's do ("run0", "sleep2").
-// Keys with no effect in a simulation (calibration, logging, util clamps,
-// NUMA memory binding) are accepted with a warning; real-time and deadline
-// policies run as SCHED_NORMAL with a warning; mem, iorun and external
-// workloads are errors.
+// Events map onto the program operations with rt-app's semantics:
+// suspend and resume are a wait and a broadcast on the condition named by
+// their string (a resume with nobody suspended is lost, as in rt-app),
+// sync is lock, signal, wait, unlock, and barrier waits for every thread
+// that references it.
 func ParseRTApp(file string, data []byte) (*Workload, error) {
 	root, err := parseJSONish(data)
 	if err != nil {
@@ -28,13 +26,15 @@ func ParseRTApp(file string, data []byte) (*Workload, error) {
 		}
 		return nil, err
 	}
-	r := &rtParser{file: file, w: &Workload{}, cgroups: map[string]bool{}}
+	r := &rtParser{file: file, w: &Workload{}, cgroups: map[string]bool{},
+		condWait: map[string]int{}, condWake: map[string]int{}, timers: map[string]*rtTimerUse{}, warned: map[string]bool{}}
 	if err := r.root(root); err != nil {
 		return nil, withFile(err, file)
 	}
 	if err := r.w.Validate(); err != nil {
 		return nil, withFile(err, file)
 	}
+	r.crossChecks()
 	return r.w, nil
 }
 
@@ -44,16 +44,43 @@ type rtParser struct {
 	defaultPolicy string
 	defaultRT     bool
 	cgroups       map[string]bool
+
+	// Per task being read.
+	task     string
+	instance int
+	barriers map[string]int // barrier name -> references in this task
+
+	// Across the file, for the warnings of crossChecks: the first line
+	// waiting on / waking each condition, and who uses each named timer.
+	condWait, condWake map[string]int
+	timers             map[string]*rtTimerUse
+	warned             map[string]bool
+}
+
+type rtTimerUse struct {
+	line, threads int
+	tasks         map[string]bool
 }
 
 func (r *rtParser) errf(line int, format string, args ...any) error {
 	return &Error{File: r.file, Line: line, Msg: fmt.Sprintf(format, args...)}
 }
 
+// warn records a warning once per distinct message: a key repeated in
+// every thread is reported at its first line.
 func (r *rtParser) warn(line int, format string, args ...any) {
-	r.w.Warnings = append(r.w.Warnings, fmt.Sprintf("%s:%d: %s", r.file, line, fmt.Sprintf(format, args...)))
+	msg := fmt.Sprintf(format, args...)
+	if r.warned[msg] {
+		return
+	}
+	r.warned[msg] = true
+	r.w.Warnings = append(r.w.Warnings, fmt.Sprintf("%s:%d: %s", r.file, line, msg))
 }
 
+// rtGlobalKeys are rt-app's global keys with no effect on a simulation:
+// calibration (run durations are in reference-CPU time), logging, tracing,
+// memory locking, priority inheritance (no real-time class to inherit),
+// the mem/iorun buffers and slack accounting.
 var rtGlobalKeys = map[string]bool{
 	"calibration": true, "pi_enabled": true, "lock_pages": true, "logdir": true,
 	"log_basename": true, "log_size": true, "ftrace": true, "gnuplot": true, "io_device": true,
@@ -92,7 +119,7 @@ func (r *rtParser) root(v *jval) error {
 		return r.errf(tasks.line, "tasks: expected a non-empty object of threads, got %s", tasks.kindName())
 	}
 	for _, t := range tasks.keys {
-		g, err := r.task(t)
+		g, err := r.thread(t)
 		if err != nil {
 			return err
 		}
@@ -130,6 +157,16 @@ func (r *rtParser) global(v *jval) error {
 				return err
 			}
 			r.defaultPolicy, r.defaultRT = p, rt
+		case "calibration":
+			// rt-app takes "CPUn" (calibrate on that CPU) or a ns-per-loop
+			// integer; either way run durations here are reference-CPU
+			// time.
+			if k.val.kind == 's' && !strings.HasPrefix(k.val.str, "CPU") {
+				return r.errf(k.line, "calibration: expected \"CPUn\" or a ns-per-loop integer, got %s", k.val.kindName())
+			}
+			if k.val.kind != 's' && k.val.kind != 'n' {
+				return r.errf(k.line, "calibration: expected \"CPUn\" or a ns-per-loop integer, got %s", k.val.kindName())
+			}
 		default:
 			if !rtGlobalKeys[k.name] {
 				r.warn(k.line, "global key %q is unknown to rt-app's format; ignored", k.name)
@@ -223,7 +260,7 @@ func (r *rtParser) taskgroup(k jkey) (string, error) {
 	return s, nil
 }
 
-// props are the settings a thread or a phase may carry.
+// rtProps are the settings a thread or a phase may carry.
 type rtProps struct {
 	policy, cgroup       string
 	nice                 int
@@ -232,19 +269,30 @@ type rtProps struct {
 	hasCPUs, hasCgroup   bool
 	rt                   bool
 	prioLine, policyLine int
+	cgroupLine           int
 }
 
+// rtIgnored are thread and phase keys accepted with no effect, and why.
 var rtIgnored = map[string]string{
-	"util_min":      "utilization clamping",
-	"util_max":      "utilization clamping",
-	"membind_nodes": "NUMA memory binding",
-	"dl-runtime":    "SCHED_DEADLINE parameters",
-	"dl-period":     "SCHED_DEADLINE parameters",
-	"dl-deadline":   "SCHED_DEADLINE parameters",
+	"util_min":      "utilization clamping is not modelled",
+	"util_max":      "utilization clamping is not modelled",
+	"nodes_membind": "NUMA memory binding is not modelled",
+	"membind_nodes": "NUMA memory binding is not modelled",
+	"dl-runtime":    "SCHED_DEADLINE parameters (and the SCHED_OTHER custom slice) are not modelled",
+	"dl-period":     "SCHED_DEADLINE parameters are not modelled",
+	"dl-deadline":   "SCHED_DEADLINE parameters are not modelled",
+	"dl-reclaim":    "SCHED_DEADLINE bandwidth reclaiming is not modelled",
 }
 
-// prop handles a property key; false if k is not one.
-func (r *rtParser) prop(k jkey, p *rtProps) (bool, error) {
+// rtLegacy are keys of rt-app's first grammar (exec, period and a
+// lock_order over a resources table), which current rt-app no longer
+// reads as a workload.
+var rtLegacy = map[string]bool{"exec": true, "lock_order": true, "resources": true}
+
+// prop handles a property key; false if k is not one. thread says k sits
+// at thread level, where rt-app also reads the old deadline keys period
+// and deadline.
+func (r *rtParser) prop(k jkey, p *rtProps, thread bool) (bool, error) {
 	var err error
 	switch k.name {
 	case "policy":
@@ -258,10 +306,28 @@ func (r *rtParser) prop(k jkey, p *rtProps) (bool, error) {
 		p.hasCPUs = true
 	case "taskgroup":
 		p.cgroup, err = r.taskgroup(k)
-		p.hasCgroup = true
+		p.hasCgroup, p.cgroupLine = true, k.line
+	case "util_min", "util_max":
+		if _, err = r.integer(k, -1, 1024); err == nil {
+			r.warn(k.line, "%s: %s", k.name, rtIgnored[k.name])
+		}
+	case "dl-runtime", "dl-period", "dl-deadline":
+		if _, err = r.integer(k, 0, math.MaxInt32); err == nil {
+			r.warn(k.line, "%s: %s", k.name, rtIgnored[k.name])
+		}
+	case "period", "deadline":
+		if !thread {
+			return false, nil
+		}
+		if _, err = r.integer(k, 0, math.MaxInt32); err == nil {
+			r.warn(k.line, "%s: rt-app reads it as dl-%s; SCHED_DEADLINE parameters are not modelled", k.name, k.name)
+		}
 	default:
+		if rtLegacy[k.name] {
+			return true, r.errf(k.line, "%s: this is rt-app's first grammar (exec, period, lock_order and a resources table), which rt-app no longer reads; describe the thread with run, sleep, timer, lock and unlock events", k.name)
+		}
 		if what, ok := rtIgnored[k.name]; ok {
-			r.warn(k.line, "%s: %s has no effect in the simulation", k.name, what)
+			r.warn(k.line, "%s: %s", k.name, what)
 			return true, nil
 		}
 		return false, nil
@@ -282,11 +348,21 @@ func (r *rtParser) niceFor(p *rtProps, rt bool) (int, error) {
 	return p.nice, nil
 }
 
-func (r *rtParser) task(t jkey) (*Group, error) {
+// checkGroupPolicy mirrors rt-app's refusal of a taskgroup on a thread
+// whose policy is real-time or deadline.
+func (r *rtParser) checkGroupPolicy(inGroup bool, groupLine int, rt bool) error {
+	if inGroup && rt {
+		return r.errf(groupLine, "taskgroup: rt-app supports taskgroups only for SCHED_OTHER and SCHED_IDLE threads")
+	}
+	return nil
+}
+
+func (r *rtParser) thread(t jkey) (*Group, error) {
 	if t.val.kind != 'o' {
 		return nil, r.errf(t.line, "task %q: expected an object, got %s", t.name, t.val.kindName())
 	}
 	g := &Group{Name: t.name, Count: 1, Loop: -1, Line: t.line}
+	r.task, r.barriers = t.name, map[string]int{}
 	var props rtProps
 	var phases *jval
 	var events []jkey
@@ -319,7 +395,7 @@ func (r *rtParser) task(t jkey) (*Group, error) {
 			}
 			phases = k.val
 		default:
-			ok, err := r.prop(k, &props)
+			ok, err := r.prop(k, &props, true)
 			if err != nil {
 				return nil, err
 			}
@@ -328,6 +404,7 @@ func (r *rtParser) task(t jkey) (*Group, error) {
 			}
 		}
 	}
+	r.instance = g.Count
 	g.Policy = r.defaultPolicy
 	rt := r.defaultRT
 	if props.hasPolicy {
@@ -337,6 +414,9 @@ func (r *rtParser) task(t jkey) (*Group, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := r.checkGroupPolicy(props.cgroup != "", props.cgroupLine, rt); err != nil {
+		return nil, err
+	}
 	g.Nice = nice
 	g.CPUs = props.cpus
 	g.Cgroup = props.cgroup
@@ -344,8 +424,9 @@ func (r *rtParser) task(t jkey) (*Group, error) {
 		if len(events) > 0 {
 			return nil, r.errf(events[0].line, "task %q: event %q next to a phases object (events go inside the phases)", t.name, events[0].name)
 		}
+		inGroup := g.Cgroup != ""
 		for _, ph := range phases.keys {
-			ops, err := r.phase(ph)
+			ops, err := r.phase(ph, &rt, &inGroup)
 			if err != nil {
 				return nil, err
 			}
@@ -364,10 +445,17 @@ func (r *rtParser) task(t jkey) (*Group, error) {
 	if len(g.Program) == 0 {
 		return nil, r.errf(t.line, "task %q: no events with an effect", t.name)
 	}
+	for _, name := range sortedKeys(r.barriers) {
+		if n := r.barriers[name]; n > 1 && g.Count > 0 {
+			r.warn(t.line, "task %q references barrier %q %d times: rt-app counts every reference as a user and would wait forever; scxsim counts the thread once", t.name, name, n)
+		}
+	}
 	return g, nil
 }
 
-func (r *rtParser) phase(ph jkey) ([]Op, error) {
+// phase reads one phase; rt and inGroup carry the thread's current
+// real-time status and taskgroup membership from phase to phase.
+func (r *rtParser) phase(ph jkey, rt, inGroup *bool) ([]Op, error) {
 	if ph.val.kind != 'o' {
 		return nil, r.errf(ph.line, "phase %q: expected an object, got %s", ph.name, ph.val.kindName())
 	}
@@ -386,7 +474,7 @@ func (r *rtParser) phase(ph jkey) ([]Op, error) {
 			loop = n
 			continue
 		}
-		ok, err := r.prop(k, &props)
+		ok, err := r.prop(k, &props, false)
 		if err != nil {
 			return nil, err
 		}
@@ -394,31 +482,38 @@ func (r *rtParser) phase(ph jkey) ([]Op, error) {
 			events = append(events, k)
 		}
 	}
+	if len(events) == 0 {
+		return nil, r.errf(ph.line, "phase %q: no events (rt-app refuses a phase without events)", ph.name)
+	}
 	// Settings apply when the phase starts, as rt-app's do.
 	var pre []Op
 	if props.hasPolicy {
+		*rt = props.rt
 		pre = append(pre, Op{Kind: OpPolicy, Policy: props.policy, Line: props.policyLine})
 	}
 	if props.hasNice {
-		rt := r.defaultRT
-		if props.hasPolicy {
-			rt = props.rt
-		}
-		nice, err := r.niceFor(&props, rt)
+		nice, err := r.niceFor(&props, *rt)
 		if err != nil {
 			return nil, err
 		}
-		pre = append(pre, Op{Kind: OpNice, Nice: nice, Line: props.prioLine})
+		if !*rt {
+			pre = append(pre, Op{Kind: OpNice, Nice: nice, Line: props.prioLine})
+		}
 	}
 	if props.hasCPUs {
 		pre = append(pre, Op{Kind: OpAffinity, CPUs: props.cpus, Line: ph.line})
 	}
+	line := ph.line
 	if props.hasCgroup {
+		*inGroup, line = props.cgroup != "", props.cgroupLine
 		cg := props.cgroup
 		if cg == "" {
 			cg = "/"
 		}
-		pre = append(pre, Op{Kind: OpCgroup, Name: cg, Line: ph.line})
+		pre = append(pre, Op{Kind: OpCgroup, Name: cg, Line: props.cgroupLine})
+	}
+	if err := r.checkGroupPolicy(*inGroup, line, *rt); err != nil {
+		return nil, err
 	}
 	ops, err := r.events(events)
 	if err != nil {
@@ -434,7 +529,7 @@ func (r *rtParser) phase(ph jkey) ([]Op, error) {
 }
 
 // rtEvents lists event names in match order: a key is the first name it
-// starts with ("runtime" before "run").
+// starts with ("runtime" before "run"), as rt-app matches them.
 var rtEvents = []string{"runtime", "run", "sleep", "timer", "barrier", "suspend", "resume",
 	"yield", "fork", "lock", "unlock", "wait", "signal", "broad", "sync", "mem", "iorun",
 	"external_workload"}
@@ -448,6 +543,9 @@ func (r *rtParser) events(keys []jkey) ([]Op, error) {
 				name = e
 				break
 			}
+		}
+		if k.val.bare && name != "suspend" {
+			return nil, r.errf(k.line, "%s: expected a value (only a bare \"suspend\" may omit it; it suspends on the thread's own name)", k.name)
 		}
 		op := Op{Line: k.line}
 		var err error
@@ -463,37 +561,8 @@ func (r *rtParser) events(keys []jkey) ([]Op, error) {
 			op.Kind = map[string]OpKind{"run": OpRun, "runtime": OpRunTime, "sleep": OpSleep}[name]
 			op.Dur = FixedDist(d)
 		case "timer":
-			op.Kind = OpTimer
-			if k.val.kind != 'o' {
-				return nil, r.errf(k.line, "%s: expected an object {\"ref\": ..., \"period\": ...}, got %s", k.name, k.val.kindName())
-			}
-			for _, tk := range k.val.keys {
-				switch tk.name {
-				case "ref":
-					op.Name, err = r.str(tk)
-				case "period":
-					op.Period, err = r.usec(tk)
-				case "mode":
-					var m string
-					m, err = r.str(tk)
-					if err == nil {
-						switch m {
-						case "absolute":
-							op.Absolute = true
-						case "relative":
-						default:
-							err = r.errf(tk.line, "mode: expected relative or absolute, got %q", m)
-						}
-					}
-				default:
-					err = r.errf(tk.line, "%s: unknown key %q (expected ref, period or mode)", k.name, tk.name)
-				}
-				if err != nil {
-					return nil, err
-				}
-			}
-			if op.Name == "" {
-				op.Name = "unique"
+			if op, err = r.timer(k); err != nil {
+				return nil, err
 			}
 			if op.Period == 0 {
 				continue
@@ -501,23 +570,38 @@ func (r *rtParser) events(keys []jkey) ([]Op, error) {
 		case "barrier":
 			op.Kind = OpBarrier
 			op.Name, err = r.str(k)
-		case "suspend":
-			op.Kind = OpWait
-			op.Count = 1
-		case "resume":
-			op.Kind = OpWake
+			r.barriers[op.Name]++
+		case "suspend", "resume":
+			// rt-app: a wait, and a broadcast, on the condition named by
+			// the string, each under the mutex of the same name.
 			var s string
-			s, err = r.str(k)
-			op.Target = Target{Group: s, Which: WhichAll}
+			if k.val.bare || (k.val.kind == 's' && k.val.str == "" && name == "suspend") {
+				s = r.task // what workgen fills in
+			} else if s, err = r.str(k); err != nil {
+				return nil, err
+			}
+			mid := Op{Kind: OpCondWait, Name: s, Mutex: s, Line: k.line}
+			if name == "resume" {
+				mid = Op{Kind: OpBroadcast, Name: s, Line: k.line}
+				r.wakes(s, k.line)
+			} else {
+				r.waits(s, k.line)
+			}
+			ops = append(ops, Op{Kind: OpLock, Name: s, Line: k.line}, mid, Op{Kind: OpUnlock, Name: s, Line: k.line})
+			continue
 		case "yield":
 			op.Kind = OpYield
 		case "fork":
 			op.Kind = OpFork
 			op.Count = 1
 			op.Target.Group, err = r.str(k)
-		case "lock", "unlock", "signal", "broad":
-			op.Kind = map[string]OpKind{"lock": OpLock, "unlock": OpUnlock, "signal": OpSignal, "broad": OpBroadcast}[name]
+		case "lock", "unlock":
+			op.Kind = map[string]OpKind{"lock": OpLock, "unlock": OpUnlock}[name]
 			op.Name, err = r.str(k)
+		case "signal", "broad":
+			op.Kind = map[string]OpKind{"signal": OpSignal, "broad": OpBroadcast}[name]
+			op.Name, err = r.str(k)
+			r.wakes(op.Name, k.line)
 		case "wait", "sync":
 			if k.val.kind != 'o' {
 				return nil, r.errf(k.line, "%s: expected an object {\"ref\": ..., \"mutex\": ...}, got %s", k.name, k.val.kindName())
@@ -539,15 +623,19 @@ func (r *rtParser) events(keys []jkey) ([]Op, error) {
 				return nil, r.errf(k.line, "%s: expected ref and mutex", k.name)
 			}
 			op.Kind = OpCondWait
+			r.waits(op.Name, k.line)
 			if name == "sync" {
 				// lock, signal, wait, unlock.
+				r.wakes(op.Name, k.line)
 				ops = append(ops, Op{Kind: OpLock, Name: op.Mutex, Line: k.line},
 					Op{Kind: OpSignal, Name: op.Name, Line: k.line}, op,
 					Op{Kind: OpUnlock, Name: op.Mutex, Line: k.line})
 				continue
 			}
-		case "mem", "iorun", "external_workload":
-			return nil, r.errf(k.line, "event %q is not supported: the simulation has no memory, IO or external workload model", k.name)
+		case "mem", "iorun":
+			return nil, r.errf(k.line, "event %q is not supported: the simulation has no memory or IO model (rt-app's mem and iorun write buffers and a device)", k.name)
+		case "external_workload":
+			return nil, r.errf(k.line, "event %q is not supported: a simulation cannot load and run a shared library", k.name)
 		default:
 			return nil, r.errf(k.line, "unknown key %q (expected an event: run, runtime, sleep, timer, barrier, suspend, resume, yield, fork, lock, unlock, wait, signal, broad, sync; or a property: loop, policy, priority, cpus, taskgroup)", k.name)
 		}
@@ -557,4 +645,94 @@ func (r *rtParser) events(keys []jkey) ([]Op, error) {
 		ops = append(ops, op)
 	}
 	return ops, nil
+}
+
+func (r *rtParser) timer(k jkey) (Op, error) {
+	op := Op{Kind: OpTimer, Line: k.line}
+	if k.val.kind != 'o' {
+		return op, r.errf(k.line, "%s: expected an object {\"ref\": ..., \"period\": ...}, got %s", k.name, k.val.kindName())
+	}
+	var err error
+	for _, tk := range k.val.keys {
+		switch tk.name {
+		case "ref":
+			op.Name, err = r.str(tk)
+		case "period":
+			op.Period, err = r.usec(tk)
+		case "mode":
+			var m string
+			m, err = r.str(tk)
+			if err == nil {
+				switch m {
+				case "absolute":
+					op.Absolute = true
+				case "relative":
+				default:
+					err = r.errf(tk.line, "mode: expected relative or absolute, got %q", m)
+				}
+			}
+		default:
+			err = r.errf(tk.line, "%s: unknown key %q (expected ref, period or mode)", k.name, tk.name)
+		}
+		if err != nil {
+			return op, err
+		}
+	}
+	if op.Name == "" {
+		op.Name = "unique"
+	}
+	if !strings.HasPrefix(op.Name, "unique") {
+		u := r.timers[op.Name]
+		if u == nil {
+			u = &rtTimerUse{line: k.line, tasks: map[string]bool{}}
+			r.timers[op.Name] = u
+		}
+		if !u.tasks[r.task] {
+			u.tasks[r.task] = true
+			u.threads += r.instance
+		}
+	}
+	return op, nil
+}
+
+func (r *rtParser) waits(cond string, line int) {
+	if _, ok := r.condWait[cond]; !ok {
+		r.condWait[cond] = line
+	}
+}
+
+func (r *rtParser) wakes(cond string, line int) {
+	if _, ok := r.condWake[cond]; !ok {
+		r.condWake[cond] = line
+	}
+}
+
+// crossChecks warns about what rt-app accepts silently but a reader
+// surely did not mean, or what scxsim runs differently: wakeups nobody
+// waits for, waits nobody ends, and named timers several threads share.
+func (r *rtParser) crossChecks() {
+	for _, c := range sortedKeys(r.condWake) {
+		if _, ok := r.condWait[c]; !ok {
+			r.warn(r.condWake[c], "nothing suspends or waits on %q, so its resume, signal or broad wakes nobody", c)
+		}
+	}
+	for _, c := range sortedKeys(r.condWait) {
+		if _, ok := r.condWake[c]; !ok {
+			r.warn(r.condWait[c], "nothing resumes, signals or broadcasts %q, so threads suspended or waiting on it stay blocked", c)
+		}
+	}
+	for _, name := range sortedKeys(r.timers) {
+		if u := r.timers[name]; u.threads > 1 {
+			r.warn(u.line, "timer %q: rt-app shares a timer whose ref does not start with \"unique\" among all %d threads using it; scxsim gives each thread its own", name, u.threads)
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -271,7 +271,7 @@ func TestRTAppErrors(t *testing.T) {
 		{"{\"tasks\": {\"a\": {\n\"policy\": \"SCHED_WHAT\", \"run\": 1}}}", "r.json:2: policy: unknown policy"},
 		{"{\"tasks\": {\"a\": {\n\"priority\": 40, \"run\": 1}}}", "r.json:2: priority: 40 is not a nice value"},
 		{"{\"tasks\": {\"a\": {\"run\": 1,\n\"phases\": {\"p\": {\"run\": 1}}}}}", "r.json:1: task \"a\": event \"run\" next to a phases object"},
-		{"{\"tasks\": {\"a\": {\"resume\": \"b\"}}}", "r.json:1: wake: no group named \"b\""},
+		{"{\"tasks\": {\"a\": {\"resume\": 5}}}", "r.json:1: resume: expected a string"},
 		{"{\"tasks\": {\"a\": {\"timer\": {\"ref\": \"x\",\n\"period\": 5, \"mode\": \"loose\"}}}}", "r.json:2: mode: expected relative or absolute"},
 		{"{\"tasks\": {\"a\": {\"loop\": 0, \"run\": 1}}}", "r.json:1: loop: expected -1 (forever) or a positive count"},
 		{"{\"tasks\": {}}", "r.json:1: tasks: expected a non-empty object"},
