@@ -125,6 +125,7 @@ func TestKernelBugReproducers(t *testing.T) {
 	}
 }
 
+// kernelRun loads insns in the kernel for mem and returns the r0 of one run.
 func kernelRun(t *testing.T, insns []vm.Insn, mem []byte) uint64 {
 	t.Helper()
 	p, err := Load("bug", insns, len(mem))

@@ -70,16 +70,7 @@ func TestWrapPassesMemory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := Load("kdiff_wrap", mustAssemble(t, tt.src), len(mem))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
-			got, err := p.Run(mem)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != tt.want {
+			if got := kernelRun(t, mustAssemble(t, tt.src), mem); got != tt.want {
 				t.Errorf("r0 = %#x, want %#x", got, tt.want)
 			}
 		})
