@@ -6,8 +6,17 @@
 //
 // The encoding is written field by field with protowire; field numbers are
 // those of perfetto's protos (trace_packet.proto, ftrace_event_bundle.proto,
-// ftrace/sched.proto, ps/process_tree.proto, track_event/*.proto). Read
-// decodes the same subset back.
+// ftrace/sched.proto, ps/process_tree.proto, common/system_info.proto,
+// track_event/*.proto). The tests decode every trace with those protos
+// (vendored in testdata/perfetto) and check what trace_processor, the
+// UI's importer, relies on. Read decodes the same subset back.
+//
+// The trace opens with a system_info packet naming a Linux release at or
+// after 4.14, so trace_processor reads prev_state with the kernel's
+// current layout (TASK_REPORT bits, TASK_REPORT_MAX for preemption).
+// Kernel data (system info, process tree, ftrace bundles) is one packet
+// sequence, track descriptors and counter events another; the first
+// packet of each clears its incremental state, as a real producer does.
 package trace
 
 import (
@@ -28,7 +37,10 @@ const (
 	fPktSeqID        = 10 // TracePacket.trusted_packet_sequence_id
 	fPktTrackEvent   = 11 // TracePacket.track_event
 	fPktSeqFlags     = 13 // TracePacket.sequence_flags
+	fPktSystemInfo   = 45 // TracePacket.system_info
 	fPktTrackDesc    = 60 // TracePacket.track_descriptor
+
+	seqIncrementalStateCleared = 1 // TracePacket.SEQ_INCREMENTAL_STATE_CLEARED
 
 	fBundleCPU   = 1 // FtraceEventBundle.cpu
 	fBundleEvent = 2 // FtraceEventBundle.event
@@ -72,6 +84,12 @@ const (
 	fThrName     = 2
 	fThrTGID     = 3
 
+	// SystemInfo / Utsname
+	fSIUtsname = 1
+	fUtsSys    = 1
+	fUtsVer    = 2
+	fUtsRel    = 3
+
 	// TrackDescriptor / TrackEvent
 	fTDUUID        = 1
 	fTDName        = 2
@@ -82,15 +100,26 @@ const (
 	teTypeCounter  = 4
 )
 
+// KernelRelease is the utsname release the trace declares: the simulated
+// kernel's (bpfsched.KernelVersion). trace_processor picks the prev_state
+// layout from its major and minor numbers.
+const KernelRelease = "7.0.0-scxsim"
+
+// Packet sequences (TracePacket.trusted_packet_sequence_id).
+const (
+	seqKernel = 1 // system info, process tree, ftrace bundles
+	seqTracks = 2 // track descriptors and counter events
+)
+
 // Task states reported in sched_switch prev_state (TASK_REPORT values).
 const (
 	StateRunnable = 0
 	StateSleeping = 1    // TASK_INTERRUPTIBLE, "S"
 	StateDead     = 0x10 // EXIT_DEAD, "X"
+	// StatePreempted is TASK_REPORT_MAX, which sched_switch reports for a
+	// task preempted while runnable ("R+", kernels 4.14 and later).
+	StatePreempted = 0x100
 )
-
-// seqID is the packet sequence of the track events this writer emits.
-const seqID = 1
 
 // Task identifies a task in an event.
 type Task struct {
@@ -108,18 +137,40 @@ type Writer struct {
 	bundleCPU int
 	bundle    []byte // encoded FtraceEvent entries of the open bundle
 	nTracks   int
-	first     bool
+	started   [seqTracks + 1]bool // sequences that have a packet
 	scratch   []byte
+	// now is the latest event time; it stamps process tree packets.
+	now uint64
+	// curr is the pid running on each CPU (0: idle), from sched_switch:
+	// the common pid of the wakeups issued there.
+	curr []int32
 }
 
-// NewWriter starts a trace on w.
+// NewWriter starts a trace on w with its system_info packet.
 func NewWriter(w io.Writer) *Writer {
-	return &Writer{w: bufio.NewWriterSize(w, 1<<16), bundleCPU: -1, first: true}
+	tw := &Writer{w: bufio.NewWriterSize(w, 1<<16), bundleCPU: -1}
+	uts := appendStr(nil, fUtsSys, "Linux")
+	uts = appendStr(uts, fUtsVer, "scxsim")
+	uts = appendStr(uts, fUtsRel, KernelRelease)
+	si := protowire.AppendTag(nil, fSIUtsname, protowire.BytesType)
+	si = protowire.AppendBytes(si, uts)
+	p := protowire.AppendTag(nil, fPktSystemInfo, protowire.BytesType)
+	p = protowire.AppendBytes(p, si)
+	tw.packet(seqKernel, p)
+	return tw
 }
 
-func (w *Writer) packet(p []byte) {
+// packet writes one TracePacket of sequence seq with payload p (the
+// packet's other fields); the first packet of a sequence clears its
+// incremental state.
+func (w *Writer) packet(seq uint64, p []byte) {
 	if w.err != nil {
 		return
+	}
+	p = appendInt(p, fPktSeqID, int64(seq))
+	if !w.started[seq] {
+		w.started[seq] = true
+		p = appendInt(p, fPktSeqFlags, seqIncrementalStateCleared)
 	}
 	var hdr [16]byte
 	h := protowire.AppendTag(hdr[:0], fTracePacket, protowire.BytesType)
@@ -143,17 +194,19 @@ func (w *Writer) flush() {
 	b = append(b, w.bundle...)
 	p := protowire.AppendTag(w.scratch[:0], fPktFtraceEvents, protowire.BytesType)
 	p = protowire.AppendBytes(p, b)
-	w.packet(p)
+	w.packet(seqKernel, p)
 	w.scratch = p[:0]
 	w.bundle = w.bundle[:0]
 }
 
 // ftrace appends one FtraceEvent with the given event body to cpu's bundle.
+// pid is the event's common pid, the task current on cpu.
 func (w *Writer) ftrace(ts uint64, cpu int, pid int32, field protowire.Number, body []byte) {
 	if cpu != w.bundleCPU || len(w.bundle) > 1<<15 {
 		w.flush()
 		w.bundleCPU = cpu
 	}
+	w.now = max(w.now, ts)
 	ev := protowire.AppendTag(nil, fEvTimestamp, protowire.VarintType)
 	ev = protowire.AppendVarint(ev, ts)
 	ev = protowire.AppendTag(ev, fEvPID, protowire.VarintType)
@@ -185,6 +238,18 @@ func (w *Writer) Switch(ts uint64, cpu int, prev Task, prevState int64, next Tas
 	b = appendInt(b, fSwNextPID, int64(next.PID))
 	b = appendInt(b, fSwNextPrio, int64(next.Prio))
 	w.ftrace(ts, cpu, prev.PID, fEvSwitch, b)
+	for len(w.curr) <= cpu {
+		w.curr = append(w.curr, 0)
+	}
+	w.curr[cpu] = next.PID
+}
+
+// current is the pid running on cpu by the sched_switch events so far.
+func (w *Writer) current(cpu int) int32 {
+	if cpu < len(w.curr) {
+		return w.curr[cpu]
+	}
+	return 0
 }
 
 func wakeBody(t Task, target int) []byte {
@@ -195,14 +260,17 @@ func wakeBody(t Task, target int) []byte {
 	return appendInt(b, fWkTargetCPU, int64(target))
 }
 
-// Waking records sched_waking of t, issued on cpu, to run on target.
+// Waking records sched_waking of t, issued on cpu, to run on target. The
+// waker is the task running on cpu (trace_processor takes it from the
+// event's common pid).
 func (w *Writer) Waking(ts uint64, cpu int, t Task, target int) {
-	w.ftrace(ts, cpu, 0, fEvWaking, wakeBody(t, target))
+	w.ftrace(ts, cpu, w.current(cpu), fEvWaking, wakeBody(t, target))
 }
 
-// WakeupNew records sched_wakeup_new of the new task t on target.
+// WakeupNew records sched_wakeup_new of the new task t on target, issued
+// on cpu by the task running there.
 func (w *Writer) WakeupNew(ts uint64, cpu int, t Task, target int) {
-	w.ftrace(ts, cpu, 0, fEvWakeupNew, wakeBody(t, target))
+	w.ftrace(ts, cpu, w.current(cpu), fEvWakeupNew, wakeBody(t, target))
 }
 
 // Exit records sched_process_exit of t on cpu.
@@ -214,7 +282,8 @@ func (w *Writer) Exit(ts uint64, cpu int, t Task) {
 	w.ftrace(ts, cpu, t.PID, fEvProcessExt, b)
 }
 
-// Thread names a task (a single-threaded process) in the process tree.
+// Thread names a task (a single-threaded process) in the process tree, as
+// of the latest event time.
 func (w *Writer) Thread(pid, ppid int32, comm string) {
 	w.flush()
 	proc := appendInt(nil, fProcPID, int64(pid))
@@ -227,9 +296,11 @@ func (w *Writer) Thread(pid, ppid int32, comm string) {
 	pt = protowire.AppendBytes(pt, proc)
 	pt = protowire.AppendTag(pt, fPTThreads, protowire.BytesType)
 	pt = protowire.AppendBytes(pt, thr)
-	p := protowire.AppendTag(nil, fPktProcessTree, protowire.BytesType)
+	p := protowire.AppendTag(nil, fPktTimestamp, protowire.VarintType)
+	p = protowire.AppendVarint(p, w.now)
+	p = protowire.AppendTag(p, fPktProcessTree, protowire.BytesType)
 	p = protowire.AppendBytes(p, pt)
-	w.packet(p)
+	w.packet(seqKernel, p)
 }
 
 func trackUUID(id int) uint64 { return 0x5c0000 + uint64(id) }
@@ -246,12 +317,7 @@ func (w *Writer) CounterTrack(name string) int {
 	td = protowire.AppendBytes(td, nil)
 	p := protowire.AppendTag(nil, fPktTrackDesc, protowire.BytesType)
 	p = protowire.AppendBytes(p, td)
-	p = appendInt(p, fPktSeqID, seqID)
-	if w.first {
-		p = appendInt(p, fPktSeqFlags, 1) // SEQ_INCREMENTAL_STATE_CLEARED
-		w.first = false
-	}
-	w.packet(p)
+	w.packet(seqTracks, p)
 	return id
 }
 
@@ -267,8 +333,8 @@ func (w *Writer) Counter(ts uint64, id int, v float64) {
 	p = protowire.AppendVarint(p, ts)
 	p = protowire.AppendTag(p, fPktTrackEvent, protowire.BytesType)
 	p = protowire.AppendBytes(p, te)
-	p = appendInt(p, fPktSeqID, seqID)
-	w.packet(p)
+	w.packet(seqTracks, p)
+	w.now = max(w.now, ts)
 }
 
 // Close writes what is buffered; it does not close the underlying writer.
