@@ -425,8 +425,21 @@ func (r *rtParser) thread(t jkey) (*Group, error) {
 			return nil, r.errf(events[0].line, "task %q: event %q next to a phases object (events go inside the phases)", t.name, events[0].name)
 		}
 		inGroup := g.Cgroup != ""
+		// rt-app sets each phase's affinity from the phase's cpus, else
+		// the thread's, else every CPU: once a phase sets cpus, the
+		// others reset them.
+		var reset *[]int
 		for _, ph := range phases.keys {
-			ops, err := r.phase(ph, &rt, &inGroup)
+			if ph.val.kind == 'o' {
+				for _, k := range ph.val.keys {
+					if k.name == "cpus" {
+						reset = &g.CPUs
+					}
+				}
+			}
+		}
+		for _, ph := range phases.keys {
+			ops, err := r.phase(ph, &rt, &inGroup, reset)
 			if err != nil {
 				return nil, err
 			}
@@ -454,8 +467,9 @@ func (r *rtParser) thread(t jkey) (*Group, error) {
 }
 
 // phase reads one phase; rt and inGroup carry the thread's current
-// real-time status and taskgroup membership from phase to phase.
-func (r *rtParser) phase(ph jkey, rt, inGroup *bool) ([]Op, error) {
+// real-time status and taskgroup membership from phase to phase. A
+// non-nil reset is the affinity a phase without cpus sets.
+func (r *rtParser) phase(ph jkey, rt, inGroup *bool, reset *[]int) ([]Op, error) {
 	if ph.val.kind != 'o' {
 		return nil, r.errf(ph.line, "phase %q: expected an object, got %s", ph.name, ph.val.kindName())
 	}
@@ -502,6 +516,8 @@ func (r *rtParser) phase(ph jkey, rt, inGroup *bool) ([]Op, error) {
 	}
 	if props.hasCPUs {
 		pre = append(pre, Op{Kind: OpAffinity, CPUs: props.cpus, Line: ph.line})
+	} else if reset != nil {
+		pre = append(pre, Op{Kind: OpAffinity, CPUs: *reset, Line: ph.line})
 	}
 	line := ph.line
 	if props.hasCgroup {

@@ -244,7 +244,10 @@ func TestRTAppParse(t *testing.T) {
 		t.Errorf("units: %+v", g.Program)
 	}
 	p := w.Groups[1].Program
-	if len(p) != 4 || p[0].Kind != OpAffinity || p[1].Kind != OpLoop || p[1].Count != 3 || p[2].Kind != OpPolicy || p[2].Policy != "idle" || p[3].Kind != OpSleep {
+	// Phase b has no cpus, so (as in rt-app) it resets the thread's
+	// affinity, here every CPU.
+	if len(p) != 5 || p[0].Kind != OpAffinity || p[1].Kind != OpLoop || p[1].Count != 3 || p[2].Kind != OpPolicy || p[2].Policy != "idle" ||
+		p[3].Kind != OpAffinity || p[3].CPUs != nil || p[4].Kind != OpSleep {
 		t.Errorf("phases %+v", p)
 	}
 	if len(w.Cgroups) != 2 || w.Cgroups[0].Path != "/a" || w.Cgroups[1].Path != "/a/b" {
