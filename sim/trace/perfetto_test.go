@@ -2,9 +2,12 @@ package trace_test
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/scxsim/scxsim/bpf/loader"
+	"github.com/scxsim/scxsim/kernel/scx/bpfsched"
 	"github.com/scxsim/scxsim/kernel/topo"
 	"github.com/scxsim/scxsim/sim/engine"
 	"github.com/scxsim/scxsim/sim/metrics"
@@ -83,8 +86,8 @@ func TestPerfettoSchemaRuns(t *testing.T) {
 			if f.switchIns != int64(s.ContextSwitches) {
 				t.Errorf("%d switch-ins in the trace, %d context switches in the results", f.switchIns, s.ContextSwitches)
 			}
-			if f.news != int64(s.Tasks) || f.exits != int64(s.Exited) {
-				t.Errorf("trace: %d new, %d exits; results: %d tasks, %d exited", f.news, f.exits, s.Tasks, s.Exited)
+			if f.news != int64(s.Tasks) || f.exits != int64(s.Exited) || f.frees != f.exits {
+				t.Errorf("trace: %d new, %d exits, %d frees; results: %d tasks, %d exited", f.news, f.exits, f.frees, s.Tasks, s.Exited)
 			}
 			if f.served != s.Wakeup.Count || f.wakings+f.news != f.served+int64(f.pending) {
 				t.Errorf("%d wakings, %d new tasks, %d served, %d pending; results count %d wakeups", f.wakings, f.news, f.served, f.pending, s.Wakeup.Count)
@@ -158,8 +161,32 @@ func TestPerfettoSchemaWriter(t *testing.T) {
 	if f == nil {
 		return
 	}
-	if f.switchIns != 4 || f.news != 2 || f.wakings != 1 || f.exits != 1 || f.preempted != 1 || f.runnableOut != 1 || f.counterTracks != 1 || f.counters != 2 {
+	if f.switchIns != 4 || f.news != 2 || f.wakings != 1 || f.exits != 1 || f.frees != 1 || f.preempted != 1 || f.runnableOut != 1 || f.counterTracks != 1 || f.counters != 2 {
 		t.Errorf("facts %+v", *f)
+	}
+	evs, err := trace.Read(writeAll(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wakers []int32
+	for _, e := range evs {
+		if e.Kind == "sched_waking" || e.Kind == "sched_wakeup_new" {
+			wakers = append(wakers, e.Common)
+		}
+	}
+	if want := []int32{0, 7, 8}; fmt.Sprint(wakers) != fmt.Sprint(want) {
+		t.Errorf("wakers %v, want %v", wakers, want)
+	}
+}
+
+// The trace declares the simulated kernel's release.
+func TestKernelRelease(t *testing.T) {
+	var a, b, c uint32
+	if _, err := fmt.Sscanf(trace.KernelRelease, "%d.%d.%d-", &a, &b, &c); err != nil {
+		t.Fatal(err)
+	}
+	if loader.KernelVersion(a, b, c) != bpfsched.KernelVersion {
+		t.Errorf("trace.KernelRelease %s, bpfsched.KernelVersion %#x", trace.KernelRelease, bpfsched.KernelVersion)
 	}
 }
 
@@ -242,6 +269,10 @@ func TestPerfettoSchemaCatches(t *testing.T) {
 			w.Switch(4, 1, a, 1, idle)
 		}), "before"},
 		{"counter on undeclared track", bad(func(w *trace.Writer) { w.Counter(1, 3, 1) }), "undeclared track"},
+		{"event after the thread ended", bad(func(w *trace.Writer) {
+			w.Exit(1, 0, a)
+			w.Waking(2, 0, a, 1)
+		}), "after its sched_process_free"},
 		{"task on two CPUs", bad(func(w *trace.Writer) {
 			w.Switch(1, 1, idle, 0, a)
 			w.Switch(2, 0, trace.Task{Comm: "swapper/0"}, 0, a)

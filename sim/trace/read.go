@@ -10,12 +10,16 @@ import (
 // Event is one decoded trace entry.
 type Event struct {
 	// Kind is "sched_switch", "sched_waking", "sched_wakeup_new",
-	// "sched_process_exit", "counter", "process" or "track".
+	// "sched_process_exit", "sched_process_free", "counter", "process" or
+	// "track".
 	Kind string
 	TS   uint64
 	CPU  int
+	// Common is an ftrace event's common pid: the task running on CPU
+	// when it fired (for a wakeup, the waker).
+	Common int32
 	// Prev and Next for sched_switch; Next alone for the other task
-	// events (the woken, new or exiting task).
+	// events (the woken, new, exiting or freed task).
 	Prev, Next Task
 	PrevState  int64
 	TargetCPU  int
@@ -161,6 +165,8 @@ func readBundle(b []byte) ([]Event, error) {
 				switch num {
 				case fEvTimestamp:
 					e.TS = n
+				case fEvPID:
+					e.Common = int32(n)
 				case fEvSwitch:
 					e.Kind = "sched_switch"
 					return fields(v, func(num protowire.Number, _ protowire.Type, v []byte, n uint64) error {
@@ -200,15 +206,20 @@ func readBundle(b []byte) ([]Event, error) {
 						}
 						return nil
 					})
-				case fEvProcessExt:
+				case fEvProcessExt, fEvProcessFre:
+					// The two share comm (1) and pid (2); prio is 4 in exit, 3 in free.
 					e.Kind = "sched_process_exit"
+					prio := protowire.Number(fExPrio)
+					if num == fEvProcessFre {
+						e.Kind, prio = "sched_process_free", fFrPrio
+					}
 					return fields(v, func(num protowire.Number, _ protowire.Type, v []byte, n uint64) error {
 						switch num {
 						case fExComm:
 							e.Next.Comm = string(v)
 						case fExPID:
 							e.Next.PID = int32(n)
-						case fExPrio:
+						case prio:
 							e.Next.Prio = int32(n)
 						}
 						return nil

@@ -279,7 +279,7 @@ type facts struct {
 	preempted     int64 // sched_switch with prev_state R+
 	runnableOut   int64 // a task switched out still runnable (R or R+)
 	wakings, news int64
-	exits         int64
+	exits, frees  int64
 	served        int64 // wakings and wakeup_news followed by a switch-in
 	pending       int   // still waiting to run at the end
 	counterTracks int
@@ -312,12 +312,16 @@ func check(md protoreflect.MessageDescriptor, data []byte, nCPU int) (*facts, []
 		on       = map[int32]uint32{}  // pid -> cpu it runs on
 		lastTS   = map[uint32]uint64{} // cpu -> last ftrace timestamp
 		waiting  = map[int32]bool{}
-		version  = false // a system_info declared kernel >= 4.14
+		freed    = map[int32]bool{} // sched_process_free seen: the thread ended
+		version  = false            // a system_info declared kernel >= 4.14
 		sawInfo  = false
 	)
 	known := func(pid int32, ts uint64, what string) {
 		if pid == 0 {
 			return
+		}
+		if freed[pid] {
+			bad("%s: pid %d after its sched_process_free", what, pid)
 		}
 		at, ok := declared[pid]
 		if !ok {
@@ -451,6 +455,7 @@ func check(md protoreflect.MessageDescriptor, data []byte, nCPU int) (*facts, []
 				}
 				lastTS[cpu] = ets
 				common := int32(u64(ev, "pid"))
+				known(common, ets, at)
 				kind := which(ev, "event")
 				switch kind {
 				case "sched_switch":
@@ -536,6 +541,18 @@ func check(md protoreflect.MessageDescriptor, data []byte, nCPU int) (*facts, []
 					}
 					known(pid, ets, at)
 					f.exits++
+				case "sched_process_free":
+					x := msg(ev, kind)
+					pid := int32(i64(x, "pid"))
+					known(pid, ets, at)
+					if c, running := on[pid]; running || pid == 0 {
+						bad("%s: sched_process_free of pid %d still running on cpu %d", at, pid, c)
+					}
+					if common != curr[cpu] {
+						bad("%s: %s emitted by pid %d, but pid %d runs there", at, kind, common, curr[cpu])
+					}
+					freed[pid] = true
+					f.frees++
 				case "":
 					bad("%s: ftrace event without an event", at)
 				default:

@@ -1,8 +1,9 @@
 // Package trace writes a run's scheduling events as a Perfetto protobuf
 // trace that ui.perfetto.dev opens: ftrace sched_switch, sched_waking,
-// sched_wakeup_new and sched_process_exit events in per-CPU bundles (the
-// UI draws its CPU tracks from them), a process tree naming every task,
-// and counter tracks (per-CPU runqueue length and any the caller adds).
+// sched_wakeup_new, sched_process_exit and sched_process_free events in
+// per-CPU bundles (the UI draws its CPU tracks from them), a process tree
+// naming every task, and counter tracks (per-CPU runqueue length and any
+// the caller adds).
 //
 // The encoding is written field by field with protowire; field numbers are
 // those of perfetto's protos (trace_packet.proto, ftrace_event_bundle.proto,
@@ -51,6 +52,7 @@ const (
 	fEvWaking     = 20  // FtraceEvent.sched_waking
 	fEvWakeupNew  = 114 // FtraceEvent.sched_wakeup_new
 	fEvProcessExt = 238 // FtraceEvent.sched_process_exit
+	fEvProcessFre = 240 // FtraceEvent.sched_process_free
 
 	// SchedSwitchFtraceEvent
 	fSwPrevComm  = 1
@@ -73,6 +75,11 @@ const (
 	fExPID  = 2
 	fExTGID = 3
 	fExPrio = 4
+
+	// SchedProcessFreeFtraceEvent
+	fFrComm = 1
+	fFrPID  = 2
+	fFrPrio = 3
 
 	// ProcessTree
 	fPTProcesses = 1
@@ -144,6 +151,9 @@ type Writer struct {
 	// curr is the pid running on each CPU (0: idle), from sched_switch:
 	// the common pid of the wakeups issued there.
 	curr []int32
+	// exited holds tasks whose sched_process_exit is written while they
+	// still run; their sched_process_free follows their last switch-out.
+	exited map[int32]Task
 }
 
 // NewWriter starts a trace on w with its system_info packet.
@@ -242,6 +252,20 @@ func (w *Writer) Switch(ts uint64, cpu int, prev Task, prevState int64, next Tas
 		w.curr = append(w.curr, 0)
 	}
 	w.curr[cpu] = next.PID
+	if t, ok := w.exited[prev.PID]; ok && prevState == StateDead {
+		delete(w.exited, prev.PID)
+		w.free(ts, cpu, t)
+	}
+}
+
+// running reports whether pid is current on some CPU.
+func (w *Writer) running(pid int32) bool {
+	for _, p := range w.curr {
+		if p == pid {
+			return true
+		}
+	}
+	return false
 }
 
 // current is the pid running on cpu by the sched_switch events so far.
@@ -273,13 +297,33 @@ func (w *Writer) WakeupNew(ts uint64, cpu int, t Task, target int) {
 	w.ftrace(ts, cpu, w.current(cpu), fEvWakeupNew, wakeBody(t, target))
 }
 
-// Exit records sched_process_exit of t on cpu.
+// Exit records sched_process_exit of t on cpu, and sched_process_free
+// once t is off every CPU: now if it already switched out for the last
+// time, else right after that switch (sched_switch with StateDead).
+// trace_processor ends the thread at sched_process_free, so nothing about
+// t may follow it.
 func (w *Writer) Exit(ts uint64, cpu int, t Task) {
 	b := appendStr(nil, fExComm, t.Comm)
 	b = appendInt(b, fExPID, int64(t.PID))
 	b = appendInt(b, fExTGID, int64(t.PID))
 	b = appendInt(b, fExPrio, int64(t.Prio))
 	w.ftrace(ts, cpu, t.PID, fEvProcessExt, b)
+	if !w.running(t.PID) {
+		w.free(ts, cpu, t)
+		return
+	}
+	if w.exited == nil {
+		w.exited = map[int32]Task{}
+	}
+	w.exited[t.PID] = t
+}
+
+// free records sched_process_free of t, issued on cpu.
+func (w *Writer) free(ts uint64, cpu int, t Task) {
+	b := appendStr(nil, fFrComm, t.Comm)
+	b = appendInt(b, fFrPID, int64(t.PID))
+	b = appendInt(b, fFrPrio, int64(t.Prio))
+	w.ftrace(ts, cpu, w.current(cpu), fEvProcessFre, b)
 }
 
 // Thread names a task (a single-threaded process) in the process tree, as

@@ -44,7 +44,7 @@ func TestRoundTrip(t *testing.T) {
 	for _, e := range evs {
 		kinds = append(kinds, e.Kind)
 	}
-	want := []string{"track", "process", "sched_wakeup_new", "counter", "sched_switch", "sched_switch", "sched_waking", "sched_switch", "sched_switch", "sched_process_exit"}
+	want := []string{"track", "process", "sched_wakeup_new", "counter", "sched_switch", "sched_switch", "sched_waking", "sched_switch", "sched_switch", "sched_process_exit", "sched_process_free"}
 	if len(kinds) != len(want) {
 		t.Fatalf("events %v, want %v", kinds, want)
 	}
@@ -54,7 +54,7 @@ func TestRoundTrip(t *testing.T) {
 		}
 	}
 	sw := evs[5]
-	if sw.TS != 20 || sw.CPU != 1 || sw.Prev != a || sw.Next != idle || sw.PrevState != StateSleeping {
+	if sw.TS != 20 || sw.CPU != 1 || sw.Prev != a || sw.Next != idle || sw.PrevState != StateSleeping || sw.Common != a.PID {
 		t.Errorf("switch %+v", sw)
 	}
 	if e := evs[2]; e.TargetCPU != 1 || e.Next != a || e.CPU != 0 {
@@ -62,6 +62,10 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if e := evs[3]; e.Value != 1 || e.Track != evs[0].Track || evs[0].Name != "cpu1 nr_running" {
 		t.Errorf("counter %+v on %+v", e, evs[0])
+	}
+	// a exits after its last switch-out: freed at once, on idle's watch.
+	if e := evs[10]; e.Next != a || e.CPU != 1 || e.TS != 40 || e.Common != 0 {
+		t.Errorf("free %+v", e)
 	}
 	if e := evs[1]; e.Name != "a-0" || e.Next.PID != 7 {
 		t.Errorf("process %+v", e)
