@@ -36,3 +36,44 @@ func TestBPFOutputInResults(t *testing.T) {
 		t.Errorf("streams %+v", sc.Streams)
 	}
 }
+
+// Config.HZ reaches a BPF scheduler as CONFIG_HZ and Config.Seed seeds its
+// bpf_get_prandom_u32(), for an object given by bytes or by path.
+func TestBPFSeesHZAndSeed(t *testing.T) {
+	raw, err := os.ReadFile("sim/scheds/testdata/knobs.bpf.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := scxsim.NewMachine("1x1x2x1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := scxsim.BuiltinWorkload("hogs", m.NumPossible())
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := func(hz int, seed uint64, byPath bool) string {
+		t.Helper()
+		sc := scxsim.BPFObject("knobs", raw)
+		if byPath {
+			if sc, err = scxsim.SchedulerSpec("sim/scheds/testdata/knobs.bpf.o"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res := scxsim.Simulate(t, scxsim.Config{Machine: m, Scheduler: sc, Workload: w, Duration: 10 * time.Millisecond, HZ: hz, Seed: seed})
+		if len(res.Scheduler.Printk) != 1 {
+			t.Fatalf("printk %q", res.Scheduler.Printk)
+		}
+		return res.Scheduler.Printk[0]
+	}
+	a, b, c, d := line(250, 3, false), line(250, 3, true), line(0, 4, false), line(100, 3, false)
+	if !strings.HasPrefix(a, "knobs: hz 250 rand ") || a != b {
+		t.Errorf("HZ 250, seed 3: %q and by path %q", a, b)
+	}
+	if !strings.HasPrefix(c, "knobs: hz 1000 rand ") || c[len("knobs: hz 1000"):] == a[len("knobs: hz 250"):] {
+		t.Errorf("default HZ, seed 4: %q (seed 3: %q)", c, a)
+	}
+	if d != "knobs: hz 100"+a[len("knobs: hz 250"):] {
+		t.Errorf("HZ 100, seed 3: %q, want the seed-3 number of %q", d, a)
+	}
+}

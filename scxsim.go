@@ -83,9 +83,12 @@ type Config struct {
 	// Duration is the simulated time to run; 0 takes the workload's own
 	// duration (its duration: key, rt-app's global.duration).
 	Duration time.Duration
-	Seed     uint64
-	HZ       int     // default 1000
-	Effects  Effects // zero: engine.DefaultEffects()
+	// Seed drives every random choice, the BPF scheduler's
+	// bpf_get_prandom_u32() included.
+	Seed uint64
+	// HZ is the tick rate, a BPF scheduler's CONFIG_HZ; default 1000.
+	HZ      int
+	Effects Effects // zero: engine.DefaultEffects()
 	// Trace, when set, receives a Perfetto trace of the run.
 	Trace *trace.Writer
 	// Tasks adds per-task results.
@@ -102,6 +105,11 @@ func Run(cfg Config) (*Results, error) {
 	}
 	if cfg.HZ == 0 {
 		cfg.HZ = 1000
+	}
+	// A BPF scheduler sees the run's tick rate as CONFIG_HZ and draws its
+	// random numbers from the run's seed, as under scxsim run.
+	if s, ok := cfg.Scheduler.(interface{ SetRun(seed uint64, hz int) }); ok {
+		s.SetRun(cfg.Seed, cfg.HZ)
 	}
 	return engine.Run(engine.Config{
 		Machine: cfg.Machine, Topology: "custom", Workload: cfg.Workload, Scheduler: cfg.Scheduler,

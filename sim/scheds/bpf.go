@@ -79,6 +79,10 @@ func (e *GlobalError) Error() string {
 
 func (e *GlobalError) Unwrap() error { return e.Err }
 
+// SetRun gives the scheduler the run's seed (bpf_get_prandom_u32) and
+// tick rate (its CONFIG_HZ) before it is attached.
+func (b *BPFScheduler) SetRun(seed uint64, hz int) { b.opts.Seed, b.opts.HZ = seed, hz }
+
 // Name implements engine.Scheduler.
 func (b *BPFScheduler) Name() string { return b.name }
 
