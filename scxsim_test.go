@@ -76,6 +76,22 @@ groups:
 	if !mixed.failed {
 		t.Error("FairWithin accepted nice 0 and nice 10 hogs sharing equally")
 	}
+	// Under fair the same hogs on one CPU get run time in proportion to
+	// weight: FairWithin, which divides by weight, accepts them.
+	one, err := scxsim.NewMachine("1x1x1x1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = scxsim.Simulate(t, scxsim.Config{Machine: one, Workload: hogs, Duration: 2 * time.Second, Tasks: true})
+	for i := range res.Tasks {
+		res.Tasks[i].Group = "all"
+	}
+	weighted := &recTB{TB: t}
+	scxsim.FairWithin(weighted, res, "all", 0.05)
+	if weighted.failed {
+		t.Errorf("FairWithin refused fair's weighted shares: %+v", res.Tasks)
+	}
+	scxsim.NoStall(t, res)
 	lat := &recTB{TB: t}
 	scxsim.LatencyBelow(lat, res, "", 100, 0)
 	if !lat.failed {

@@ -218,6 +218,35 @@ func TestBuiltinScenariosConsistent(t *testing.T) {
 					t.Errorf("%s: %d tasks, fair had %d", scheds[i], r.Summary.Tasks, rs[0].Summary.Tasks)
 				}
 			}
+			// No task lost: each group the workload starts (rather than
+			// forks) has its count of tasks under every scheduler.
+			w, err := workload.Builtin(name, 8)
+			if err != nil {
+				t.Fatal(err)
+			}
+			forked := map[string]bool{}
+			var walk func(ops []workload.Op)
+			walk = func(ops []workload.Op) {
+				for _, op := range ops {
+					if op.Kind == workload.OpFork {
+						forked[op.Target.Group] = true
+					}
+					walk(op.Body)
+				}
+			}
+			for _, g := range w.Groups {
+				walk(g.Program)
+			}
+			for gi, g := range w.Groups {
+				if forked[g.Name] || g.Count == 0 {
+					continue
+				}
+				for i := range rs {
+					if got := rs[i].Groups[gi]; got.Name != g.Name || got.Tasks != g.Count {
+						t.Errorf("%s: group %s has %d tasks, the workload starts %d of %s", scheds[i], got.Name, got.Tasks, g.Count, g.Name)
+					}
+				}
+			}
 			one := runJSON(t, "run", append(args, "--sched", "builtin:cidq")...)
 			a, _ := json.Marshal(one[0])
 			b, _ := json.Marshal(rs[2])
