@@ -622,3 +622,47 @@ func TestProgressBarTerminalOnly(t *testing.T) {
 		t.Errorf("terminal got %q", got)
 	}
 }
+
+// The text report of a run prints the figures its JSON report holds.
+func TestTextMatchesJSON(t *testing.T) {
+	args := []string{"--topo", "1x2x2x2", "--workload", "mixed", "--duration", "1s"}
+	r := runJSON(t, "run", args...)[0]
+	text, err := runSim(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := r.Summary
+	fields := func(line string) string { return strings.Join(strings.Fields(line), " ") }
+	lines := map[string]bool{}
+	for _, l := range strings.Split(text, "\n") {
+		lines[fields(l)] = true
+	}
+	for _, want := range []string{
+		fmt.Sprintf("utilization %.1f%% busy", s.Utilization*100),
+		fmt.Sprintf("tasks %d %d exited, %d never ran", s.Tasks, s.Exited, s.NeverRan),
+		fmt.Sprintf("switches %d %d voluntary, %d involuntary", s.ContextSwitches, s.Voluntary, s.Involuntary),
+		fmt.Sprintf("migrations %d smt %d, llc %d, node %d, cross-node %d", s.Migrations.Total(), s.Migrations.SMT, s.Migrations.LLC, s.Migrations.Node, s.Migrations.XNode),
+		fmt.Sprintf("wakeup latency %d p50/p90/p99/p99.9/max", s.Wakeup.Count),
+		fmt.Sprintf("runqueue wait %d p50/p90/p99/p99.9/max", s.Wait.Count),
+	} {
+		found := false
+		for l := range lines {
+			if strings.HasPrefix(l, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("text report has no line starting %q:\n%s", want, text)
+		}
+	}
+	for _, g := range r.Groups {
+		if !strings.Contains(text, fmt.Sprintf("  %s ", g.Name)) {
+			t.Errorf("text report lacks group %s", g.Name)
+		}
+	}
+	for _, o := range r.Scheduler.Ops {
+		if !lines[fields(fmt.Sprintf("%s %d %d %.1f", o.Op, o.Calls, o.Insns, o.InsnsPerCall))] {
+			t.Errorf("text report lacks op line %s %d %d %.1f", o.Op, o.Calls, o.Insns, o.InsnsPerCall)
+		}
+	}
+}
