@@ -33,6 +33,11 @@ func simRTAppFile(t *testing.T, file string) *rtRun {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return simRTApp(t, file, data)
+}
+
+func simRTApp(t *testing.T, file string, data []byte) *rtRun {
+	t.Helper()
 	w, err := workload.ParseRTApp(file, data)
 	if err != nil {
 		t.Fatal(err)
@@ -395,6 +400,102 @@ func TestRTAppSampleTimelines(t *testing.T) {
 				t.Fatal("no timeline check for this sample")
 			}
 			check(t, simRTAppFile(t, f))
+		})
+	}
+}
+
+// Events the samples do not pin down, each checked by its effect.
+func TestRTAppEventEffects(t *testing.T) {
+	cases := []struct {
+		name, src string
+		check     func(t *testing.T, r *rtRun)
+	}{
+		{"resume before suspend is lost", `{"tasks": {
+			"a": {"loop": 1, "resume": "b", "sleep": 3000, "resume": "b"},
+			"b": {"loop": 1, "sleep": 1000, "suspend": "b", "run": 1000}}}`, func(t *testing.T, r *rtRun) {
+			if e := r.end(t, "b-0"); e != 4*ms {
+				t.Errorf("b ended at %d, want 4ms (the resume at 0 came before its suspend)", e)
+			}
+		}},
+		{"resume wakes every instance suspended on the name", `{"tasks": {
+			"a": {"loop": 1, "sleep": 1000, "resume": "w"},
+			"b": {"instance": 3, "loop": 1, "suspend": "w", "run": 1000}}}`, func(t *testing.T, r *rtRun) {
+			for _, c := range []string{"b-0", "b-1", "b-2"} {
+				if e := r.end(t, c); e != 2*ms {
+					t.Errorf("%s ended at %d, want 2ms", c, e)
+				}
+			}
+		}},
+		{"signal wakes one waiter, broad the rest", `{"tasks": {
+			"w": {"instance": 3, "loop": 1, "lock": "m", "wait": {"ref": "c", "mutex": "m"}, "unlock": "m", "run": 1000},
+			"s": {"loop": 1, "sleep": 1000, "lock": "m", "signal": "c", "unlock": "m", "sleep": 2000, "broad": "c"}}}`, func(t *testing.T, r *rtRun) {
+			var ends []uint64
+			for _, c := range []string{"w-0", "w-1", "w-2"} {
+				ends = append(ends, r.end(t, c))
+			}
+			n2, n4 := 0, 0
+			for _, e := range ends {
+				if e == 2*ms {
+					n2++
+				}
+				if e == 4*ms {
+					n4++
+				}
+			}
+			if n2 != 1 || n4 != 2 {
+				t.Errorf("waiters ended at %v, want one at 2ms and two at 4ms", ends)
+			}
+		}},
+		{"sync signals then waits", `{"tasks": {
+			"w": {"loop": 1, "lock": "m", "wait": {"ref": "c", "mutex": "m"}, "unlock": "m", "run": 1000},
+			"s": {"loop": 1, "sleep": 1000, "sync": {"ref": "c", "mutex": "m"}, "run": 1000}}}`, func(t *testing.T, r *rtRun) {
+			if e := r.end(t, "w-0"); e != 2*ms {
+				t.Errorf("w ended at %d, want 2ms", e)
+			}
+			if r.task(t, "s-0").EndNS != nil {
+				t.Error("s exited; after its sync it should wait on c for good")
+			}
+		}},
+		{"yield lets a peer on the same CPU run", `{"tasks": {
+			"a": {"loop": 4, "cpus": [0], "run": 1000, "yield": ""},
+			"b": {"loop": 4, "cpus": [0], "run": 1000, "yield": ""}}}`, func(t *testing.T, r *rtRun) {
+			if n := len(r.spans("a-0")); n < 4 {
+				t.Errorf("a ran in %d stretches, want at least 4 (alternating with b)", n)
+			}
+			if e := max(r.end(t, "a-0"), r.end(t, "b-0")); e != 8*ms {
+				t.Errorf("last exit at %d, want 8ms", e)
+			}
+		}},
+		{"fork starts a thread of an instance-0 task", `{"tasks": {
+			"p": {"loop": 3, "fork": "c", "sleep": 2000},
+			"c": {"instance": 0, "loop": 1, "run": 500}}}`, func(t *testing.T, r *rtRun) {
+			if g := r.group(t, "c"); g.Tasks != 3 || g.Exited != 3 || g.RuntimeNS != 1500*us {
+				t.Errorf("c: %d forked, %d exited, ran %d; want 3, 3, 1.5ms", g.Tasks, g.Exited, g.RuntimeNS)
+			}
+		}},
+		{"delay and loop", `{"tasks": {"a": {"delay": 5000, "loop": 3, "run": 1000, "sleep": 1000}}}`, func(t *testing.T, r *rtRun) {
+			if got := r.starts("a-0"); !eq(got, []uint64{5 * ms, 7 * ms, 9 * ms}) {
+				t.Errorf("runs at %v, want 5ms 7ms 9ms", got)
+			}
+		}},
+		{"run then runtime, policy and nice 0 at thread level", `{"tasks": {
+			"a": {"loop": 1, "cpus": [0], "policy": "SCHED_OTHER", "priority": 0, "run": 1000, "runtime": 1000}}}`, func(t *testing.T, r *rtRun) {
+			// On these full-capacity CPUs both take their nominal time.
+			if e := r.end(t, "a-0"); e != 2*ms {
+				t.Errorf("ended at %d, want 2ms", e)
+			}
+		}},
+		{"real-time priority in a phase is accepted and dropped", `{"tasks": {
+			"a": {"loop": 1, "policy": "SCHED_FIFO", "phases": {"p": {"priority": 80, "run": 1000}}}}}`, func(t *testing.T, r *rtRun) {
+			if w := r.task(t, "a-0").Weight; w != 1024 {
+				t.Errorf("weight %d, want 1024", w)
+			}
+			r.warned(t, "SCHED_FIFO is not modelled")
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.check(t, simRTApp(t, "e.json", []byte(c.src)))
 		})
 	}
 }
