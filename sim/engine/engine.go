@@ -213,6 +213,11 @@ type Engine struct {
 	forkParent    *task
 	irqCPU        int
 
+	// boot is each CPU's state when the run began: a scheduler's
+	// cpuperf setting and hotplug change the shared Machine, and Run
+	// puts it back so the next run on it starts the same.
+	boot []topo.CPU
+
 	warnings []string
 	err      error
 	exitInfo *metrics.ExitInfo
@@ -264,6 +269,7 @@ func New(cfg Config) (*Engine, error) {
 		conds:    map[string][]*task{},
 		pools:    map[string]*pool{},
 	}
+	e.boot = append([]topo.CPU(nil), e.m.CPUs()...)
 	e.core = sched.New(e.m, e, sched.Options{TickNS: e.tickNS})
 	e.rec = metrics.NewRecorder(e.m.NrCPUIDs(), cfg.Duration, cfg.TimelineBins)
 	e.cpus = make([]*cpuState, e.m.NrCPUIDs())
@@ -280,9 +286,11 @@ func New(cfg Config) (*Engine, error) {
 		}
 	}
 	if err := cfg.Scheduler.Attach(e.core); err != nil {
+		e.restoreMachine()
 		return nil, err
 	}
 	if err := e.setup(); err != nil {
+		e.restoreMachine()
 		return nil, err
 	}
 	return e, nil
@@ -666,8 +674,23 @@ func (e *Engine) onExit(t *task, cpu int) {
 	}
 }
 
-// Run runs the simulation to the end and returns the results.
+// restoreMachine puts back the CPUs' performance levels and online
+// states the run began with.
+func (e *Engine) restoreMachine() {
+	for _, c := range e.boot {
+		if now, _ := e.m.CPU(c.ID); now.Perf != c.Perf {
+			_ = e.m.SetPerf(c.ID, c.Perf)
+		}
+		if now, _ := e.m.CPU(c.ID); now.Online != c.Online {
+			_ = e.m.SetOnline(c.ID, c.Online)
+		}
+	}
+}
+
+// Run runs the simulation to the end and returns the results. The
+// machine's CPUs are left as the run found them.
 func (e *Engine) Run() (*metrics.Results, error) {
+	defer e.restoreMachine()
 	stop := "duration"
 	for e.q.len() > 0 {
 		if e.q.peek().at >= e.end {

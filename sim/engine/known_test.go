@@ -246,3 +246,44 @@ func TestTicksAtHZ(t *testing.T) {
 func parse(src string) (*workload.Workload, error) {
 	return workload.ParseYAML("test.yaml", []byte(src))
 }
+
+// perfSetter is the Go FIFO that halves CPU 0's performance level
+// (scx_bpf_cpuperf_set) on its first tick.
+type perfSetter struct{ tickCounter }
+
+func (ps *perfSetter) Attach(core *sched.Core) error {
+	ps.x = scx.New(core)
+	ops := (&goscheds.FIFO{X: ps.x}).Ops("fifo", 0)
+	ops.Tick = func(p *scx.Task) {
+		if ps.ticks++; ps.ticks == 1 {
+			ps.x.CPUPerfSet(0, 512)
+		}
+	}
+	_, err := ps.x.Register(ops)
+	return err
+}
+
+// A scheduler's cpuperf setting changes run speed from the next tick: a
+// 10ms run does 1ms at full speed before the first tick halves the
+// performance level, then 9ms at half speed, ending at 19ms. The setting
+// belongs to that run: the next run on the same machine runs at full speed.
+func TestCPUPerfSetByScheduler(t *testing.T) {
+	m := machine(t, "1x1x1x1")
+	w, err := parse(`groups: [{name: a, loop: 1, program: [{run: 10ms}]}]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, sc := range []Scheduler{&perfSetter{}, Fair{}} {
+		res, err := Run(Config{Machine: m, Workload: w, Duration: 100 * ms, HZ: 1000, Effects: noFx, Scheduler: sc, TaskDetail: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []uint64{19 * ms, 10 * ms}[i]
+		if e := *res.Tasks[0].EndNS; e != want {
+			t.Errorf("run %d (%s): ended at %d, want %d", i, sc.Name(), e, want)
+		}
+	}
+	if c, _ := m.CPU(0); c.Perf != 1024 {
+		t.Errorf("machine left with perf %d", c.Perf)
+	}
+}
