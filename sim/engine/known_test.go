@@ -179,21 +179,27 @@ groups:
 }
 
 // A wakeup sent to another, idle CPU arrives after the IPI latency plus
-// the idle-exit latency, and that is the wakeup latency the run reports.
+// the idle-exit latency, and that is the wakeup latency the run reports,
+// under fair and under a sched_ext scheduler (whose wakeups reach the CPU
+// as a kick).
 func TestRemoteWakeupLatency(t *testing.T) {
 	fx := Effects{SMTFactor: 1, IPILatencyNS: 3 * us, IdleExitNS: 7 * us}
-	r := simYAML(t, machine(t, "1x1x2x1"), `
+	w, err := parse(`
 groups:
   - {name: a, cpus: "0", program: [{sleep: 1ms}, {wake: b}]}
   - {name: b, cpus: "1", program: [wait, {run: 100us}]}
-`, 100*ms, fx)
-	g := r.group(t, "b")
-	if g.Wakeup.Count < 90 || g.Wakeup.Min != int64(10*us) || g.Wakeup.Max != int64(10*us) {
-		t.Errorf("b: %d wakeups, latency %d..%d, want all 10us (IPI 3us + idle exit 7us)", g.Wakeup.Count, g.Wakeup.Min, g.Wakeup.Max)
+`)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, s := range r.segs("b-0") {
-		if s.cpu != 1 {
-			t.Fatalf("b ran on cpu %d", s.cpu)
+	for _, sc := range []Scheduler{Fair{}, &tickCounter{}} {
+		res, err := Run(Config{Machine: machine(t, "1x1x2x1"), Workload: w, Duration: 100 * ms, Effects: fx, Scheduler: sc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := res.Groups[1]
+		if g.Name != "b" || g.Wakeup.Count < 90 || g.Wakeup.Min != int64(10*us) || g.Wakeup.Max != int64(10*us) {
+			t.Errorf("%s: %s: %d wakeups, latency %d..%d, want all 10us (IPI 3us + idle exit 7us)", sc.Name(), g.Name, g.Wakeup.Count, g.Wakeup.Min, g.Wakeup.Max)
 		}
 	}
 }
