@@ -34,6 +34,9 @@ func ParseRTApp(file string, data []byte) (*Workload, error) {
 	if err := r.w.Validate(); err != nil {
 		return nil, withFile(err, file)
 	}
+	if err := r.forkBarriers(); err != nil {
+		return nil, err
+	}
 	r.crossChecks()
 	return r.w, nil
 }
@@ -709,6 +712,26 @@ func (r *rtParser) timer(k jkey) (Op, error) {
 		}
 	}
 	return op, nil
+}
+
+// forkBarriers refuses a fork of a thread that uses a barrier, as
+// rt-app's format does: a barrier counts its users when the file is read,
+// so forked threads cannot take part.
+func (r *rtParser) forkBarriers() error {
+	var err error
+	for _, g := range r.w.Groups {
+		walkOps(g.Program, func(op *Op) {
+			if op.Kind != OpFork || err != nil {
+				return
+			}
+			walkOps(r.w.Group(op.Target.Group).Program, func(b *Op) {
+				if b.Kind == OpBarrier && err == nil {
+					err = r.errf(op.Line, "fork: thread %q uses barrier %q; rt-app cannot count forked threads at a barrier", op.Target.Group, b.Name)
+				}
+			})
+		})
+	}
+	return err
 }
 
 func (r *rtParser) waits(cond string, line int) {

@@ -58,6 +58,7 @@ func TestRTAppMalformed(t *testing.T) {
 		{"suspend a list", "{\"tasks\": {\"a\": {\"run\": 1,\n\"suspend\": []}}}", "m.json:2: suspend: expected a string"},
 		{"barrier a number", "{\"tasks\": {\"a\": {\"run\": 1,\n\"barrier\": 1}}}", "m.json:2: barrier: expected a string"},
 		{"fork of no task", "{\"tasks\": {\"a\": {\"run\": 1,\n\"fork\": \"nobody\"}}}", "m.json:2: fork: no group named \"nobody\""},
+		{"fork of a barrier user", "{\"tasks\": {\"a\": {\"run\": 1,\n\"fork\": \"b\"}, \"b\": {\"instance\": 0, \"run\": 1, \"barrier\": \"x\"}}}", "m.json:2: fork: thread \"b\" uses barrier \"x\"; rt-app cannot count forked threads at a barrier"},
 		{"duplicate thread", "{\"tasks\": {\"a\": {\"run\": 1},\n\"a\": {\"run\": 2}}}", "m.json:2: duplicate group name \"a\""},
 		{"unknown top-level key", "{\"tasks\": {\"a\": {\"run\": 1}},\n\"task\": {}}", "m.json:2: unknown top-level key \"task\""},
 	}
