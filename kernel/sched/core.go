@@ -143,7 +143,7 @@ func New(m *topo.Machine, host Host, opts Options) *Core {
 	c.possible = m.PossibleMask()
 	for _, cpu := range m.CPUs() {
 		rq := &RQ{CPU: cpu.ID, core: c, online: cpu.Online}
-		rq.fair.init()
+		rq.fair.init(rq)
 		idle := &Task{PID: 0, Comm: fmt.Sprintf("swapper/%d", cpu.ID), class: idleClassSingleton,
 			cpu: cpu.ID, weight: Nice0Load, state: Runnable, cgroup: c.root}
 		idle.cpus = topo.NewCPUMask(m.NrCPUIDs())
@@ -1128,6 +1128,7 @@ func (c *Core) RemoveCgroup(cg *Cgroup) error {
 	if c.ext != nil {
 		c.ext.CgroupOffline(cg)
 	}
+	c.fair.cgroupRemove(cg)
 	return nil
 }
 
@@ -1150,6 +1151,9 @@ func (c *Core) MoveCgroup(p *Task, to *Cgroup) error {
 		if c.ext != nil {
 			c.ext.CgroupMove(p, from, to)
 		}
+		if p.class == Class(c.fair) {
+			c.fair.taskMoveGroup(p, from, to)
+		}
 		p.cgroup = to
 	}
 	if p.state == Sleeping || p.state == Forked {
@@ -1157,6 +1161,17 @@ func (c *Core) MoveCgroup(p *Task, to *Cgroup) error {
 		return nil
 	}
 	c.changeTask(p, DequeueSave|DequeueMove, move)
+	// sched_move_task(): a running task may have joined a throttled
+	// group, so its CPU reschedules; a queued one may now be runnable on
+	// a CPU that idles with only throttled tasks.
+	if p.class == Class(c.fair) && p.onRQ {
+		rq := c.rqs[p.cpu]
+		if rq.curr == p {
+			c.ReschedCurr(rq)
+		} else {
+			c.wakeupPreempt(rq, p, 0)
+		}
+	}
 	return nil
 }
 
@@ -1170,6 +1185,7 @@ func (c *Core) SetCgroupWeight(cg *Cgroup, weight uint32) error {
 		c.ext.CgroupSetWeight(cg, weight)
 	}
 	cg.Weight = weight
+	c.fair.cgroupSetWeight(cg, weight)
 	return nil
 }
 
@@ -1179,6 +1195,7 @@ func (c *Core) SetCgroupBandwidth(cg *Cgroup, periodUS, quotaUS, burstUS uint64)
 		c.ext.CgroupSetBandwidth(cg, periodUS, quotaUS, burstUS)
 	}
 	cg.PeriodUS, cg.QuotaUS, cg.BurstUS = periodUS, quotaUS, burstUS
+	c.fair.cgroupSetBandwidth(cg)
 	return nil
 }
 
@@ -1188,6 +1205,7 @@ func (c *Core) SetCgroupIdle(cg *Cgroup, idle bool) error {
 		c.ext.CgroupSetIdle(cg, idle)
 	}
 	cg.Idle = idle
+	c.fair.cgroupSetIdle(cg, idle)
 	return nil
 }
 

@@ -193,4 +193,7 @@ type Cgroup struct {
 	Priv any
 	// Ext is the ext class's per-cgroup state.
 	Ext any
+
+	// fair is the fair class's task group (created on first use).
+	fair *taskGroup
 }
