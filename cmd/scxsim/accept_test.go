@@ -311,6 +311,11 @@ func TestDeterministicAcrossProcesses(t *testing.T) {
 				if len(o.json) < 1000 || len(o.html) < 1000 || (args[0] == "run" && len(o.trace) < 1000) {
 					t.Fatalf("%v: outputs of %d, %d and %d bytes", args, len(o.json), len(o.trace), len(o.html))
 				}
+				if args[0] == "run" {
+					if _, err := trace.Read(o.trace); err != nil {
+						t.Fatalf("%v: trace: %v", args, err)
+					}
+				}
 				continue
 			}
 			if !bytes.Equal(first.json, o.json) || !bytes.Equal(first.trace, o.trace) || !bytes.Equal(first.html, o.html) {

@@ -6,12 +6,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/scxsim/scxsim/sim/metrics"
-	"github.com/scxsim/scxsim/sim/trace"
 )
 
 // runSim executes `scxsim run ARGS...` in process and returns stdout.
@@ -78,41 +76,7 @@ func TestRunDefault(t *testing.T) {
 	}
 }
 
-// The same command gives byte-identical JSON reports and traces, with
-// GOMAXPROCS 1 and 2.
-func TestRunDeterministic(t *testing.T) {
-	dir := t.TempDir()
-	prev := runtime.GOMAXPROCS(0)
-	defer runtime.GOMAXPROCS(prev)
-	var jsons, traces [][]byte
-	for i, procs := range []int{1, 2, 2} {
-		runtime.GOMAXPROCS(procs)
-		tr := filepath.Join(dir, "t"+string(rune('0'+i))+".pftrace")
-		out, err := runSim(t, "--duration", "2s", "--workload", "schbench", "--json", "-", "--tasks", "--trace", tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := trace.Read(b); err != nil {
-			t.Fatal(err)
-		}
-		jsons, traces = append(jsons, []byte(out)), append(traces, b)
-	}
-	for i := 1; i < len(jsons); i++ {
-		if !bytes.Equal(jsons[0], jsons[i]) {
-			t.Errorf("run %d: JSON report differs", i)
-		}
-		if !bytes.Equal(traces[0], traces[i]) {
-			t.Errorf("run %d: trace differs", i)
-		}
-	}
-	if len(traces[0]) < 1000 {
-		t.Errorf("trace of %d bytes", len(traces[0]))
-	}
-}
+// Determinism across processes and GOMAXPROCS: TestDeterministicAcrossProcesses.
 
 func TestRunOutputsAndErrors(t *testing.T) {
 	dir := t.TempDir()
