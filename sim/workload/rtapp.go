@@ -516,6 +516,10 @@ func (r *rtParser) phase(ph jkey, rt, inGroup *bool, reset *[]int) ([]Op, error)
 		if !*rt {
 			pre = append(pre, Op{Kind: OpNice, Nice: nice, Line: props.prioLine})
 		}
+	} else if props.hasPolicy && props.policy == "normal" && !props.rt {
+		// SCHED_OTHER without a priority takes its default priority,
+		// nice 0, as rt-app's parse_sched_data and _set_thread_cfs do.
+		pre = append(pre, Op{Kind: OpNice, Nice: 0, Line: props.policyLine})
 	}
 	if props.hasCPUs {
 		pre = append(pre, Op{Kind: OpAffinity, CPUs: props.cpus, Line: ph.line})

@@ -485,6 +485,13 @@ func TestRTAppEventEffects(t *testing.T) {
 				t.Errorf("ended at %d, want 2ms", e)
 			}
 		}},
+		{"a phase's SCHED_OTHER without priority resets nice to 0", `{"tasks": {
+			"a": {"loop": 1, "priority": 10, "phases": {"p": {"run": 1000}, "q": {"policy": "SCHED_OTHER", "run": 1000}}},
+			"b": {"loop": 1, "priority": 10, "phases": {"p": {"run": 1000}, "q": {"run": 1000}}}}}`, func(t *testing.T, r *rtRun) {
+			if a, b := r.task(t, "a-0").Weight, r.task(t, "b-0").Weight; a != 1024 || b != 110 {
+				t.Errorf("weights %d and %d, want 1024 (reset) and 110 (nice 10 kept)", a, b)
+			}
+		}},
 		{"real-time priority in a phase is accepted and dropped", `{"tasks": {
 			"a": {"loop": 1, "policy": "SCHED_FIFO", "phases": {"p": {"priority": 80, "run": 1000}}}}}`, func(t *testing.T, r *rtRun) {
 			if w := r.task(t, "a-0").Weight; w != 1024 {
