@@ -299,9 +299,9 @@ func TestDeterministicAcrossProcesses(t *testing.T) {
 		return o
 	}
 	for _, args := range [][]string{
-		{"run", "--workload", "schbench", "--duration", "1s", "--tasks"},
-		{"run", "--sched", "builtin:fifo", "--workload", "server", "--duration", "1s", "--tasks", "--seed", "7"},
-		{"compare", "--topo", "1x2x2x2", "--workload", "mixed", "--duration", "500ms", "fair", "builtin:cidq"},
+		{"run", "--workload", "schbench", "--duration", "500ms", "--tasks"},
+		{"run", "--sched", "builtin:fifo", "--workload", "server", "--duration", "300ms", "--tasks", "--seed", "7"},
+		{"compare", "--topo", "1x2x2x2", "--workload", "mixed", "--duration", "300ms", "fair", "builtin:cidq"},
 	} {
 		var first outputs
 		for i, procs := range []int{1, 2, 2} {
