@@ -562,6 +562,21 @@ func TestRunFlagsTakeEffect(t *testing.T) {
 			t.Errorf("%v: run %+v", tc.args, r.Run)
 		}
 	}
+	// --hz is the BPF scheduler's CONFIG_HZ, and --seed seeds its
+	// bpf_get_prandom_u32(), as through the Go API (testdata/knobs.bpf.o
+	// prints both from ops.init).
+	knobs := func(hz, seed string) string {
+		r := runJSON(t, "run", "--sched", "../../sim/scheds/testdata/knobs.bpf.o", "--hz", hz, "--seed", seed, "--topo", "1x1x2x1", "--workload", "hogs", "--duration", "10ms")[0]
+		if len(r.Scheduler.Printk) != 1 {
+			t.Fatalf("printk %q", r.Scheduler.Printk)
+		}
+		return r.Scheduler.Printk[0]
+	}
+	k1, k2, k3 := knobs("250", "3"), knobs("250", "4"), knobs("100", "3")
+	if !strings.HasPrefix(k1, "knobs: hz 250 rand ") || !strings.HasPrefix(k3, "knobs: hz 100 rand ") ||
+		k1[len("knobs: hz 250"):] != k3[len("knobs: hz 100"):] || k1 == k2 {
+		t.Errorf("knobs printed %q (hz 250, seed 3), %q (seed 4), %q (hz 100, seed 3)", k1, k2, k3)
+	}
 	// --seed drives the random arrivals: the same seed gives the same
 	// report, another seed another one.
 	server := []string{"--topo", "1x1x2x2", "--workload", "server", "--duration", "300ms", "--sched", "fair"}
