@@ -12,7 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scxsim/scxsim/kernel/topo"
+	"github.com/scxsim/scxsim/sim/engine"
 	"github.com/scxsim/scxsim/sim/metrics"
+	"github.com/scxsim/scxsim/sim/workload"
 )
 
 // full returns results with every optional part present: tasks (one
@@ -286,4 +289,46 @@ func TestHTMLPlots(t *testing.T) {
 	if n := strings.Count(page, "<h2>"); n != 2 {
 		t.Errorf("compare page with %d per-scheduler sections, want 2", n)
 	}
+}
+
+// A real run's pages (the server scenario: requests, groups, a busy
+// timeline) pass the same checks.
+func TestHTMLOfRealRun(t *testing.T) {
+	sp, err := topo.ParseSpec("1x2x2x2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := sp.Machine(topo.Numbering("x86"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []*metrics.Results
+	for _, wl := range []string{"server", "mixed"} {
+		w, err := workload.Builtin(wl, m.NumPossible())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := engine.Run(engine.Config{Machine: m, Workload: w, WorkloadName: wl, Duration: 300e6, Seed: 1, HZ: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := HTML(&b, res); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"wakeup latency CDF", "CPU utilization over time"}
+		if wl == "server" {
+			want = append(want, "request latency CDF")
+		}
+		for _, g := range res.Groups {
+			want = append(want, "<td>"+g.Name+"</td>")
+		}
+		checkHTML(t, b.String(), want...)
+		rs = append(rs, res)
+	}
+	var b bytes.Buffer
+	if err := CompareHTML(&b, rs); err != nil {
+		t.Fatal(err)
+	}
+	checkHTML(t, b.String(), "wakeup latency CDF, all tasks")
 }
