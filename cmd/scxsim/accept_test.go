@@ -686,3 +686,29 @@ func TestTextMatchesJSON(t *testing.T) {
 		}
 	}
 }
+
+// compare reports every scheduler, an ejected one with its exit info, and
+// then exits with status 3 as run does.
+func TestCompareEjected(t *testing.T) {
+	cmd := newCompareCmd()
+	var out bytes.Buffer
+	cmd.SetArgs([]string{"--no-progress", "--topo", "1x1x2x1", "--workload", "hogs", "--duration", "3s", "--json", "-",
+		"fair", "../../schedulers/broken/never_dispatch.bpf.o", "builtin:cidq"})
+	cmd.SetOut(&out)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.Execute()
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 3 || !strings.Contains(err.Error(), "never_dispatch.bpf.o was ejected") || strings.Contains(err.Error(), "cidq") {
+		t.Fatalf("error %v, want exit status 3 naming never_dispatch alone", err)
+	}
+	var rs []metrics.Results
+	if err := json.Unmarshal(out.Bytes(), &rs); err != nil || len(rs) != 3 {
+		t.Fatalf("%v: %d reports", err, len(rs))
+	}
+	for i := range rs {
+		checkReport(t, rs[i].Run.Scheduler, &rs[i], true)
+		if ejected := rs[i].Scheduler.Exit != nil; ejected != (i == 1) {
+			t.Errorf("%s: exit %+v", rs[i].Run.Scheduler, rs[i].Scheduler.Exit)
+		}
+	}
+}

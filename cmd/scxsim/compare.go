@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -24,7 +26,8 @@ func newCompareCmd() *cobra.Command {
 		Long: `Compare runs the same machine, workload and seed under each scheduler (fair,
 builtin:NAME or PATH.bpf.o; default: fair builtin:fifo builtin:cidq) and prints
 one side-by-side table. --html writes the table with overlaid latency CDFs and
-each run's utilization map; --json writes an array of the runs' reports.`,
+each run's utilization map; --json writes an array of the runs' reports.
+If a scheduler was ejected, compare exits with status 3 after writing them.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				args = []string{"fair", "builtin:fifo", "builtin:cidq"}
@@ -62,6 +65,17 @@ each run's utilization map; --json writes an array of the runs' reports.`,
 				if err := writeFile(f.htmlOut, out, func(w io.Writer) error { return report.CompareHTML(w, rs) }); err != nil {
 					return fmt.Errorf("--html: %w", err)
 				}
+			}
+			// As run does: an ejected scheduler fails the command (status
+			// 3) once every report is written.
+			var ejected []string
+			for _, r := range rs {
+				if x := r.Scheduler.Exit; x != nil && x.Kind == "error" {
+					ejected = append(ejected, fmt.Sprintf("%s was ejected: %s", r.Run.Scheduler, x.Msg))
+				}
+			}
+			if len(ejected) > 0 {
+				return &exitError{3, errors.New(strings.Join(ejected, "; "))}
 			}
 			return nil
 		},
