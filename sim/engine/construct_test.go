@@ -33,9 +33,9 @@ groups: [{name: a, loop: 1, program: [{run: 1ms}, {sleep: 2ms}, {run: 1ms}]}]`, 
 		}},
 		{"timer relative", "1x1x1x1", `
 groups: [{name: a, loop: 3, program: [{run: 1ms}, {timer: 5ms}]}]`, 100 * ms, func(t *testing.T, r *run) {
-			// The timer starts at its first use (1ms): fires at 6, 11, 16.
-			if got := starts(r.segs("a-0")); !eqU64(got, []uint64{0, 6 * ms, 11 * ms, 16 * ms}) {
-				t.Errorf("switch-ins %v, want 0 6ms 11ms 16ms", got)
+			// The timer starts with the task (0): fires at 5, 10, 15.
+			if got := starts(r.segs("a-0")); !eqU64(got, []uint64{0, 5 * ms, 10 * ms, 15 * ms}) {
+				t.Errorf("switch-ins %v, want 0 5ms 10ms 15ms", got)
 			}
 		}},
 		{"timer missed: relative restarts, absolute keeps its base", "1x1x1x1", `

@@ -134,8 +134,9 @@ type task struct {
 	tokens  int
 	need    int
 	timers  []timerState
-	cpu     int // CPU running it, -1 when not running
-	lastCPU int // CPU it last ran on, -1 before its first run
+	born    uint64 // creation time: every timer's first base (rt-app's t_first)
+	cpu     int    // CPU running it, -1 when not running
+	lastCPU int    // CPU it last ran on, -1 before its first run
 	parent  *task
 	kids    int
 	relock  string
@@ -609,7 +610,7 @@ func (e *Engine) onSwitch(cpu int, prev, next *sched.Task) {
 }
 
 func (e *Engine) newTask(p *sched.Task, g *group, parent *task) *task {
-	t := &task{st: p, g: g, idx: len(g.tasks), cpu: -1, lastCPU: -1, parent: parent, iterAt: e.now}
+	t := &task{st: p, g: g, idx: len(g.tasks), cpu: -1, lastCPU: -1, parent: parent, iterAt: e.now, born: e.now}
 	t.frames = []frame{{ops: g.w.Program, left: -1}}
 	cg := "/"
 	if p.Cgroup() != nil {

@@ -86,7 +86,7 @@ func (e *Engine) advance(t *task) {
 			return
 		case workload.OpTimer:
 			f.pc++
-			ts := t.timer(op.Name, e.now)
+			ts := t.timer(op.Name)
 			ts.next += op.Period
 			if ts.next <= e.now {
 				if !op.Absolute {
@@ -276,13 +276,16 @@ func (e *Engine) sleepUntil(t *task, at uint64) {
 	e.block(t, bSleep)
 }
 
-func (t *task) timer(name string, now uint64) *timerState {
+// timer returns t's timer name, starting it at t's creation: as in rt-app,
+// the first boundary is one period after the task started, not after the
+// timer's first use.
+func (t *task) timer(name string) *timerState {
 	for i := range t.timers {
 		if t.timers[i].name == name {
 			return &t.timers[i]
 		}
 	}
-	t.timers = append(t.timers, timerState{name: name, next: now})
+	t.timers = append(t.timers, timerState{name: name, next: t.born})
 	return &t.timers[len(t.timers)-1]
 }
 

@@ -159,8 +159,8 @@ func (r *rtRun) warned(t *testing.T, parts ...string) {
 }
 
 // everyGap checks that consecutive values of xs, from index from on, are
-// gap apart. Timer checks start at the second wakeup: scxsim starts a
-// timer at its first use, rt-app at the thread's start (FORMAT.md).
+// gap apart. Timers start with their thread (as rt-app's), so from 0
+// checks the first period too.
 func everyGap(t *testing.T, what string, xs []uint64, from int, gap uint64) {
 	t.Helper()
 	if len(xs) < from+3 {
@@ -212,7 +212,7 @@ func TestRTAppSampleTimelines(t *testing.T) {
 			}
 			// One kick every fifth 4ms tick.
 			outs := r.starts("out-0")
-			everyGap(t, "out runs", outs, 1, 20*ms)
+			everyGap(t, "out runs", outs, 0, 20*ms)
 			track, dec, play := r.starts("track-0"), r.starts("decoder-0"), r.starts("player-0")
 			for _, s := range outs[:len(outs)-1] {
 				// out resumes track after 300us, track the decoder after
@@ -262,12 +262,12 @@ func TestRTAppSampleTimelines(t *testing.T) {
 				t.Errorf("video has %d tasks, want 3", g.Tasks)
 			}
 			for _, c := range []string{"video-0", "video-1", "video-2"} {
-				everyGap(t, c, r.starts(c), 1, 10*ms)
+				everyGap(t, c, r.starts(c), 0, 10*ms)
 				if w := r.task(t, c).Weight; w != 1024 {
 					t.Errorf("%s weight %d, want 1024 (SCHED_NORMAL)", c, w)
 				}
 			}
-			everyGap(t, "audio-0", r.starts("audio-0"), 1, 15*ms)
+			everyGap(t, "audio-0", r.starts("audio-0"), 0, 15*ms)
 			r.warned(t, "SCHED_DEADLINE is not modelled", "dl-runtime", "dl-period", "dl-deadline", "dl-reclaim")
 		},
 		// Eight instances of an eas-style periodic thread.
@@ -277,7 +277,7 @@ func TestRTAppSampleTimelines(t *testing.T) {
 			}
 			for i := range 8 {
 				c := "thread0-" + string(rune('0'+i))
-				everyGap(t, c, r.starts(c), 1, 4*ms)
+				everyGap(t, c, r.starts(c), 0, 4*ms)
 			}
 		},
 		// Per-phase cpus with fallback to the thread's, taskgroups per
@@ -325,7 +325,7 @@ func TestRTAppSampleTimelines(t *testing.T) {
 		},
 		// The template shape: 10ms of work every 100ms.
 		"periodic.json": func(t *testing.T, r *rtRun) {
-			everyGap(t, "thread0-0", r.starts("thread0-0"), 1, 100*ms)
+			everyGap(t, "thread0-0", r.starts("thread0-0"), 0, 100*ms)
 			for _, s := range r.spans("thread0-0") {
 				if s.end-s.start != 10*ms {
 					t.Fatalf("run %+v, want 10ms", s)
