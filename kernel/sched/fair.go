@@ -504,10 +504,18 @@ func (fc *fairClass) WakeupPreempt(rq *RQ, p *Task, wf int) {
 	if p.policy == PolicyBatch || p.policy == PolicyIdle {
 		return
 	}
-	fc.UpdateCurr(rq)
 	se, pse := &curr.fair, &p.fair
+	if pse.cfsRQ != nil && pse.cfsRQ.throttleCount > 0 {
+		return // queued in a throttled hierarchy: it cannot run
+	}
+	fc.UpdateCurr(rq)
 	if curr == rq.fair.currTask && pse.cfsRQ != nil && se.cfsRQ != pse.cfsRQ {
 		se, pse = findMatchingSE(se, pse)
+		if !se.onRQ {
+			// The running task's group left the queue (throttled).
+			fc.core.ReschedCurr(rq)
+			return
+		}
 		ci, pi := seIsIdle(se), seIsIdle(pse)
 		if ci && !pi {
 			fc.core.ReschedCurr(rq)

@@ -521,3 +521,52 @@ func TestGroupLifecycle(t *testing.T) {
 		r.run(t, r.d.Now()+10*ms)
 	}
 }
+
+// Throttled tasks stay runnable through the core's other paths: a CPU
+// going offline moves them, nice and affinity changes requeue them, and
+// the group keeps its quota with every task progressing.
+func TestThrottledTasksSurvive(t *testing.T) {
+	r := newRig(t, "1x1x2x1", []cgDef{{path: "/a", quota: 10_000}})
+	c := r.d.Core
+	var ps []*sched.Task
+	for i := 0; i < 3; i++ {
+		ps = append(ps, r.spawn(t, "/a", -1, 0, schedtest.Behavior{}))
+	}
+	r.run(t, 50*ms)
+	if !c.Throttled(r.cgs["/a"], 0) && !c.Throttled(r.cgs["/a"], 1) {
+		t.Fatal("no queue of /a throttled at 50 ms")
+	}
+	if err := c.SetNice(ps[0], 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetAffinity(ps[1], one(1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckFair(); err != nil {
+		t.Fatal(err)
+	}
+	r.run(t, 250*ms)
+	if err := c.SetOnline(1, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetAffinity(ps[1], one(0, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckFair(); err != nil {
+		t.Fatal(err)
+	}
+	before := make([]uint64, len(ps))
+	for i, p := range ps {
+		before[i] = r.d.Runtime(p)
+	}
+	r.run(t, 1250*ms)
+	var total uint64
+	for i, p := range ps {
+		ran := r.d.Runtime(p) - before[i]
+		total += ran
+		if ran == 0 || !p.OnRQ() {
+			t.Errorf("%v ran %d ns in the last second, on_rq %v", p, ran, p.OnRQ())
+		}
+	}
+	near(t, "group CPUs in the last second", float64(total)/(1000*ms), 0.1, 0.01)
+}
