@@ -435,6 +435,7 @@ func TestRunBadInput(t *testing.T) {
 		{"run", []string{"--effect", "smt=0"}, 2, []string{"--effect", "smt"}},
 		{"run", []string{"--effect", "warp=1us"}, 2, []string{"--effect", "warp", "unknown"}},
 		{"run", append([]string{"--trace", filepath.Join(dir, "no", "t.pftrace")}, short...), 1, []string{"--trace"}},
+		{"run", append([]string{"--trace", filepath.Join(dir, "left.pftrace"), "--set", "nosuch=1"}, short...), 2, []string{"--set"}},
 		{"compare", append([]string{"fair", "builtin:nosuch"}, short...), 2, []string{"builtin:nosuch", "unknown builtin"}},
 		{"compare", append([]string{"--set", "nosuch=1", "builtin:cidq"}, short...), 2, []string{"--set", "nosuch"}},
 	} {
@@ -451,6 +452,9 @@ func TestRunBadInput(t *testing.T) {
 				t.Errorf("%s %v: error %q lacks %q", tc.cmd, tc.args, err, w)
 			}
 		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "left.pftrace")); err == nil {
+		t.Error("a failed run left its trace file behind")
 	}
 }
 

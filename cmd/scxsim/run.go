@@ -261,6 +261,11 @@ scheduler object (.bpf.o). The same command always prints the same report.`,
 			res, err := f.runOne(s, schedSpec, tr, prog)
 			done()
 			if err != nil {
+				if traceFile != nil {
+					// No half-written trace of a run that never ran.
+					traceFile.Close()
+					os.Remove(tracePath)
+				}
 				return err
 			}
 			if tr != nil {
