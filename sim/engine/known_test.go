@@ -293,3 +293,44 @@ func TestCPUPerfSetByScheduler(t *testing.T) {
 		t.Errorf("machine left with perf %d", c.Perf)
 	}
 }
+
+// wake which: random wakes one task per wake, drawn from the seeded
+// generator: 60 wakes make 60 runs spread over the group, the same seed
+// gives the same spread and another seed another one.
+func TestWakeRandom(t *testing.T) {
+	w, err := parse(`
+groups:
+  - {name: m, loop: 60, program: [{sleep: 1ms}, {wake: {group: r, which: random}}]}
+  - {name: r, count: 4, program: [wait, {run: 10us}]}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spread := func(seed uint64) string {
+		res, err := Run(Config{Machine: machine(t, "1x1x2x1"), Workload: w, Duration: 100 * ms, Seed: seed, Effects: noFx, TaskDetail: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var its []uint64
+		var sum uint64
+		for _, tk := range res.Tasks {
+			if tk.Group == "r" {
+				its = append(its, tk.Iterations)
+				sum += tk.Iterations
+			}
+		}
+		if sum != 60 {
+			t.Errorf("seed %d: %d runs of r (%v), want 60", seed, sum, its)
+		}
+		for _, n := range its {
+			if n == 0 || n > 30 {
+				t.Errorf("seed %d: spread %v: random should reach every task, none too often", seed, its)
+			}
+		}
+		return fmt.Sprint(its)
+	}
+	a, b, c := spread(1), spread(1), spread(2)
+	if a != b || a == c {
+		t.Errorf("seed 1: %s and %s; seed 2: %s", a, b, c)
+	}
+}
