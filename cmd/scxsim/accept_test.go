@@ -432,6 +432,8 @@ func TestRunBadInput(t *testing.T) {
 		{"run", []string{"--duration", "5"}, 2, []string{"--duration", "unit"}},
 		{"run", []string{"--duration", "0s"}, 2, []string{"--duration", "positive"}},
 		{"run", []string{"--hz", "0"}, 2, []string{"--hz", "1 to 10000"}},
+		{"run", []string{"--bins", "0"}, 2, []string{"--bins"}},
+		{"run", []string{"--numbering", "zigzag"}, 2, []string{"zigzag"}},
 		{"run", []string{"--effect", "smt=0"}, 2, []string{"--effect", "smt"}},
 		{"run", []string{"--effect", "warp=1us"}, 2, []string{"--effect", "warp", "unknown"}},
 		{"run", append([]string{"--trace", filepath.Join(dir, "no", "t.pftrace")}, short...), 1, []string{"--trace"}},

@@ -129,6 +129,9 @@ func (f *simFlags) setup(cmd *cobra.Command) (*setup, error) {
 	if f.hz < minHZ || f.hz > maxHZ {
 		return nil, &exitError{2, fmt.Errorf("--hz %d: expected a tick rate from %d to %d", f.hz, minHZ, maxHZ)}
 	}
+	if f.bins < 1 || f.bins > 100000 {
+		return nil, &exitError{2, fmt.Errorf("--bins %d: expected a number of timeline bins from 1 to 100000", f.bins)}
+	}
 	num, err := topo.ParseNumbering(f.numbering)
 	if err != nil {
 		return nil, &exitError{2, err}
