@@ -1,6 +1,7 @@
 package scxsim_test
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -75,5 +76,36 @@ func TestBPFSeesHZAndSeed(t *testing.T) {
 	}
 	if d != "knobs: hz 100"+a[len("knobs: hz 250"):] {
 		t.Errorf("HZ 100, seed 3: %q, want the seed-3 number of %q", d, a)
+	}
+}
+
+// One Scheduler value run twice, and the same Config run twice, give the
+// same results: nothing of one run leaks into the next.
+func TestRunsRepeat(t *testing.T) {
+	m, err := scxsim.NewMachine("1x2x2x2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := scxsim.BuiltinWorkload("mixed", m.NumPossible())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range []string{"builtin:cidq", "builtin:fifo", "builtin:go-cidfifo", "fair"} {
+		sc, err := scxsim.SchedulerSpec(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for i := 0; i < 2; i++ {
+			res := scxsim.Simulate(t, scxsim.Config{Machine: m, Scheduler: sc, Workload: w, Duration: 200 * time.Millisecond, Seed: 9, Tasks: true})
+			b, err := json.Marshal(res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, string(b))
+		}
+		if out[0] != out[1] {
+			t.Errorf("%s: a second run of the same Scheduler value differs", spec)
+		}
 	}
 }
