@@ -212,6 +212,13 @@ func writeScheduler(b *strings.Builder, r *metrics.Results) {
 	if e := sc.Exit; e != nil {
 		fmt.Fprintf(b, "<p>exit at %s: %s %s %s</p>", Dur(float64(e.AtNS)), html.EscapeString(e.Kind), html.EscapeString(e.Reason), html.EscapeString(e.Msg))
 	}
+	if len(sc.Log) > 0 {
+		fmt.Fprintf(b, "<h3>log</h3><pre>%s</pre>\n", html.EscapeString(strings.Join(sc.Log, "\n")))
+	}
+	var out strings.Builder
+	if BPFOutput(&out, &sc) == nil && out.Len() > 0 {
+		fmt.Fprintf(b, "<h3>BPF output</h3><pre>%s</pre>\n", html.EscapeString(out.String()))
+	}
 	if len(r.Warnings) > 0 {
 		b.WriteString("<h2>Warnings</h2><ul>")
 		for _, w := range r.Warnings {

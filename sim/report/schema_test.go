@@ -258,7 +258,7 @@ func TestHTMLPlots(t *testing.T) {
 	}
 	page := b.String()
 	checkHTML(t, page, "wakeup latency CDF", "runqueue wait CDF", "request latency CDF", "CPU utilization over time",
-		"<td>web</td>", "<td>batch</td>", "exit at 500ms", "a warning")
+		"<td>web</td>", "<td>batch</td>", "exit at 500ms", "a warning", "sched_ext: enabled", "x_enqueue stdout", "hello")
 	cells := regexp.MustCompile(`fill="#1f4e9c" fill-opacity="([0-9.]+)"`).FindAllStringSubmatch(page, -1)
 	var want []string
 	for _, c := range res.CPUs {
