@@ -28,7 +28,11 @@ type rqState struct {
 	reenqLocalFlags uint64
 	reenqPending    bool
 	cpuperfTarget   uint32
-	remoteEnq       uint64
+	// perfBefore is the CPU's performance level when the scheduler was
+	// enabled: the governor's choice, back in force once it is gone.
+	perfBefore uint32
+	perfSet    bool // the scheduler set this CPU's performance level
+	remoteEnq  uint64
 	// idleRenotify is SCX_RQ_ROOT_IDLE_RENOTIFY.
 	idleRenotify bool
 	nrImmed      int

@@ -677,7 +677,7 @@ func (x *Ext) perfSet(sch *Sched, cpu int, perf uint32) bool {
 		x.scxError(sch, "Invalid target CPU %d", cpu)
 		return false
 	}
-	x.rqs[cpu].cpuperfTarget = perf
+	x.rqs[cpu].cpuperfTarget, x.rqs[cpu].perfSet = perf, true
 	_ = x.m.SetPerf(cpu, perf)
 	return true
 }

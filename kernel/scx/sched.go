@@ -299,6 +299,9 @@ func (x *Ext) enable(o *Ops, ar *arena.Arena) (*Sched, error) {
 		if r != nil {
 			r.local.sch = sch
 			r.cpuperfTarget = CPUPerfOne
+			if c, ok := x.m.CPU(r.rq.CPU); ok {
+				r.perfBefore = c.Perf
+			}
 		}
 	}
 	fail := func(ret int) (*Sched, error) {
@@ -691,6 +694,12 @@ func (x *Ext) rootDisable(sch *Sched) {
 	for _, r := range x.rqs {
 		if r != nil {
 			r.local.sch = nil
+			// scx_cpuperf_target() reads 0 once sched_ext is off: the
+			// scheduler's cpuperf settings stop steering frequency.
+			if r.perfSet {
+				_ = x.m.SetPerf(r.rq.CPU, r.perfBefore)
+				r.cpuperfTarget, r.perfSet = CPUPerfOne, false
+			}
 		}
 	}
 	x.state = Disabled
