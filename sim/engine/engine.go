@@ -70,7 +70,7 @@ type Config struct {
 	// when every task has exited and nothing more can start.
 	Duration uint64
 	Seed     uint64
-	// HZ is the tick rate (default 250).
+	// HZ is the tick rate (default 1000, as the CLI and the Go API).
 	HZ int
 	// Effects; the zero value means DefaultEffects().
 	Effects Effects
@@ -241,7 +241,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Scheduler = Fair{}
 	}
 	if cfg.HZ == 0 {
-		cfg.HZ = 250
+		cfg.HZ = 1000
 	}
 	if cfg.HZ < 1 || cfg.HZ > 10000 {
 		return nil, fmt.Errorf("engine: HZ %d out of range [1, 10000]", cfg.HZ)
