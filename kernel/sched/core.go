@@ -1175,11 +1175,16 @@ func (c *Core) MoveCgroup(p *Task, to *Cgroup) error {
 	return nil
 }
 
-// SetCgroupWeight sets cpu.weight. The ext class sees the old values in
-// cg during the call (as the kernel compares before storing).
+// SetCgroupWeight sets cpu.weight (EINVAL while cpu.idle is set, as the
+// kernel refuses). The ext class sees the old values in cg during the
+// call (as the kernel compares before storing).
 func (c *Core) SetCgroupWeight(cg *Cgroup, weight uint32) error {
 	if weight < 1 || weight > 10000 {
 		return syscall.ERANGE
+	}
+	if cg.Idle {
+		// sched_group_set_shares() refuses an idle group's weight.
+		return syscall.EINVAL
 	}
 	if c.ext != nil {
 		c.ext.CgroupSetWeight(cg, weight)

@@ -154,8 +154,7 @@ func (fc *fairClass) setShares(tg *taskGroup, shares uint32) {
 	fc.updateGroupAll(tg)
 }
 
-// cgroupSetWeight applies cpu.weight (sched_group_set_shares()); an idle
-// group keeps its idle weight until cpu.idle is cleared.
+// cgroupSetWeight applies cpu.weight (sched_group_set_shares()).
 func (fc *fairClass) cgroupSetWeight(cg *Cgroup, weight uint32) {
 	tg := fc.tgOf(cg)
 	if tg == nil || tg.idle {
@@ -166,17 +165,19 @@ func (fc *fairClass) cgroupSetWeight(cg *Cgroup, weight uint32) {
 
 // cgroupSetIdle applies cpu.idle (sched_group_set_idle()): an idle group
 // weighs WEIGHT_IDLEPRIO at its parent's level and loses wakeup preemption
-// against non-idle siblings. Clearing it restores the cpu.weight shares.
+// against non-idle siblings. Clearing it sets the shares to NICE_0_LOAD,
+// as the kernel does, whatever cpu.weight was before.
 func (fc *fairClass) cgroupSetIdle(cg *Cgroup, idle bool) {
+	fresh := cg.fair == nil
 	tg := fc.tgOf(cg)
-	if tg == nil || tg.idle == idle {
+	if tg == nil || (tg.idle == idle && !fresh) {
 		return
 	}
 	tg.idle = idle
 	if idle {
 		fc.setShares(tg, WeightIdle)
 	} else {
-		fc.setShares(tg, weightToShares(cg.Weight))
+		fc.setShares(tg, Nice0Load)
 	}
 }
 

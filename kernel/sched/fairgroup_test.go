@@ -443,6 +443,20 @@ func TestGroupReweight(t *testing.T) {
 		{"weight 100 -> 25", func(c *sched.Core, b *sched.Cgroup) error { return c.SetCgroupWeight(b, 25) }, 0.5, 0.8, false},
 		{"idle -> not idle", func(c *sched.Core, b *sched.Cgroup) error { return c.SetCgroupIdle(b, false) }, 1024.0 / 1027, 0.5, true},
 		{"not idle -> idle", func(c *sched.Core, b *sched.Cgroup) error { return c.SetCgroupIdle(b, true) }, 0.5, 1024.0 / 1027, false},
+		// Clearing cpu.idle sets NICE_0_LOAD shares, not the weight
+		// the group had before it was made idle.
+		{"weight 300, idle, not idle", func(c *sched.Core, b *sched.Cgroup) error {
+			if err := c.SetCgroupWeight(b, 300); err != nil {
+				return err
+			}
+			if err := c.SetCgroupIdle(b, true); err != nil {
+				return err
+			}
+			if err := c.SetCgroupWeight(b, 200); err == nil {
+				return fmt.Errorf("cpu.weight of an idle group accepted")
+			}
+			return c.SetCgroupIdle(b, false)
+		}, 0.5, 0.5, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
