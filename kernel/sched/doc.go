@@ -41,4 +41,16 @@
 // a newly-idle pull when a fair task stops, and a push at tick from a CPU
 // with waiting tasks to an idle CPU (what nohz idle balancing achieves). It
 // is not EEVDF: lag and deadlines are not modelled.
+//
+// Tasks in cgroups other than the root are group scheduled as with
+// CONFIG_FAIR_GROUP_SCHED (fairgroup.go): each cgroup has a queue per CPU
+// and a group entity on its parent's queue there, picking descends the
+// hierarchy, and a group entity weighs the group's shares (cpu.weight, 100
+// is 1024; cpu.idle makes it 3) times the CPU's part of the group's queued
+// load (calc_group_shares() on instantaneous load: there is no PELT). A
+// cpu.max quota is enforced as with CONFIG_CFS_BANDWIDTH (bandwidth.go):
+// per-group runtime pools refilled each period, 5 ms slices per CPU,
+// throttling of queues out of runtime. Root-only workloads take a fast path
+// and behave as without groups. Load balancing stays count based: it does
+// not weigh tasks by their group's share (no h_load).
 package sched

@@ -231,15 +231,18 @@ func (f *fairRQ) enqueueEntity(se *fairEntity) {
 	}
 }
 
-// dequeueEntity is the queue part of dequeue_entity().
+// dequeueEntity is the queue part of dequeue_entity(). min_vruntime is
+// updated while se still counts as queued (unlike the kernel, which
+// clears on_rq first): a running entity going to sleep holds it back
+// until it is put, as this class always did.
 func (f *fairRQ) dequeueEntity(se *fairEntity) {
 	if se != f.curr {
 		f.remove(se)
 	}
-	se.onRQ = false
 	f.nr--
 	f.addLoad(uint64(se.weight), false)
 	f.updateMin()
+	se.onRQ = false
 }
 
 // fairClass is the weighted-fair class (fair_sched_class), see the package
