@@ -2,6 +2,7 @@ package loader
 
 import (
 	"fmt"
+	"github.com/scxsim/scxsim/bpf/isa"
 	"reflect"
 	"strconv"
 	"strings"
@@ -21,15 +22,6 @@ import (
 
 // coreSpecMaxLen bounds an access string, as BPF_CORE_SPEC_MAX_LEN.
 const coreSpecMaxLen = 64
-
-// BPF instruction fields a memory access relocation looks at.
-const (
-	insnClassMask = 0x07
-	insnSizeMask  = 0x18
-	classLDX      = 0x01
-	classST       = 0x02
-	classSTX      = 0x03
-)
 
 // coreAccessor is one semantic step of a field access: a named member of a
 // struct or union, or an array index (libbpf's bpf_core_accessor).
@@ -308,7 +300,7 @@ func memSizeAdjustable(local, targ btf.Type) bool {
 
 // insnMemBytes is the access size of a load or store opcode.
 func insnMemBytes(op uint8) uint32 {
-	return [...]uint32{4, 2, 1, 8}[(op&insnSizeMask)>>3]
+	return [...]uint32{4, 2, 1, 8}[isa.Size(op)>>3]
 }
 
 // memSizeCode is the opcode size field for an access of n bytes.
@@ -327,8 +319,8 @@ func memSizeCode(n uint32) (uint8, bool) {
 }
 
 func isMemInsn(op uint8) bool {
-	c := op & insnClassMask
-	return c == classLDX || c == classST || c == classSTX
+	c := isa.Class(op)
+	return c == isa.LDX || c == isa.ST || c == isa.STX
 }
 
 // coreCandidates returns the target types a local root type may relocate
@@ -413,7 +405,7 @@ func (ld *loadState) adjustMemSize(cr *CORERelo, insns []vm.Insn, progInsn int) 
 	if !ok {
 		return fmt.Errorf("prog '%s': relo #%d: insn #%d (LDX/ST/STX) invalid new mem size: %d: %w", cr.Func, cr.Index, progInsn, dec.newSz, syscall.EINVAL)
 	}
-	in.Op = in.Op&^insnSizeMask | code
+	in.Op = in.Op - isa.Size(in.Op) | code
 	return nil
 }
 

@@ -17,6 +17,7 @@ package loader
 import (
 	"errors"
 	"fmt"
+	"github.com/scxsim/scxsim/bpf/isa"
 	"slices"
 	"sort"
 	"strings"
@@ -640,7 +641,7 @@ func (ld *loadState) loadProgram(f *function) (*Program, error) {
 
 // opAddrSpaceCast is BPF_ALU64 | BPF_MOV | BPF_X; with off
 // BPF_ADDR_SPACE_CAST (1) it is addr_space_cast.
-const opAddrSpaceCast = 0xbf
+const opAddrSpaceCast = isa.ALU64 | isa.MOV | isa.X
 
 // firstAddrSpaceCast returns the index of the first addr_space_cast in
 // insns, or -1.

@@ -3,6 +3,7 @@ package loader
 import (
 	"debug/elf"
 	"fmt"
+	"github.com/scxsim/scxsim/bpf/isa"
 )
 
 // relocKind mirrors libbpf's enum reloc_type.
@@ -29,8 +30,8 @@ type relocation struct {
 }
 
 const (
-	opLdImm64 = 0x18 // BPF_LD | BPF_IMM | BPF_DW
-	opCall    = 0x85 // BPF_JMP | BPF_CALL
+	opLdImm64 = isa.LD | isa.IMM | isa.DW
+	opCall    = isa.JMP | isa.CALL
 )
 
 // collectRelocations mirrors libbpf's bpf_program__record_reloc() for every
