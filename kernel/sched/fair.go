@@ -269,12 +269,17 @@ func (fc *fairClass) slice(rq *RQ, p *Task) uint64 {
 	if n := uint64(rq.fair.hNr); n > 8 {
 		period = n * b
 	}
-	for se := &p.fair; se != nil; se = se.parent {
-		load := se.cfsRQ.load
-		if load == 0 {
-			continue
+	se := &p.fair
+	if se.parent == nil {
+		if load := rq.fair.load; load != 0 {
+			period = period * uint64(se.weight) / load
 		}
-		period = period * uint64(se.weight) / load
+		return period
+	}
+	for ; se != nil; se = se.parent {
+		if load := se.cfsRQ.load; load != 0 {
+			period = period * uint64(se.weight) / load
+		}
 	}
 	return period
 }
@@ -296,6 +301,12 @@ func (fc *fairClass) UpdateCurr(rq *RQ) {
 	}
 	d := rq.ChargeCurr(p)
 	if d == 0 {
+		return
+	}
+	if se := &p.fair; se.parent == nil {
+		// A root task: one level, and the root has no bandwidth limit.
+		se.vruntime += calcDelta(d, se.weight)
+		se.cfsRQ.updateMin()
 		return
 	}
 	for se := &p.fair; se != nil; se = se.parent {
