@@ -7,6 +7,7 @@ import (
 
 	"github.com/scxsim/scxsim/kernel/sched"
 	"github.com/scxsim/scxsim/kernel/sched/schedtest"
+	"github.com/scxsim/scxsim/kernel/scx"
 )
 
 const ms = 1_000_000
@@ -583,4 +584,32 @@ func TestThrottledTasksSurvive(t *testing.T) {
 		}
 	}
 	near(t, "group CPUs in the last second", float64(total)/(1000*ms), 0.1, 0.01)
+}
+
+// Tasks a sched_ext scheduler leaves when it goes away come back to the
+// fair class in their cgroups' queues: cpu.weight holds from then on.
+func TestGroupSharesAfterExtLeaves(t *testing.T) {
+	r := newRig(t, "1x1x1x1", []cgDef{{path: "/a"}, {path: "/b", weight: 300}})
+	x := scx.New(r.d.Core)
+	sch, err := x.Register(&scx.Ops{Name: "fifo",
+		Enqueue: func(q *sched.Task, f uint64) { x.DsqInsert(q, scx.DSQGlobal, 0, 0) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.d.Drain()
+	a := r.spawn(t, "/a", 0, 0, schedtest.Behavior{})
+	b := r.spawn(t, "/b", 0, 0, schedtest.Behavior{})
+	r.run(t, 200*ms)
+	if a.Class() != sched.Class(x) {
+		t.Fatalf("task on %s, want ext", a.Class().Name())
+	}
+	x.Unregister(sch)
+	r.d.Drain()
+	if a.Class() != r.d.Core.FairClass() || b.Class() != r.d.Core.FairClass() {
+		t.Fatal("tasks not back on fair")
+	}
+	ra, rb := r.d.Runtime(a), r.d.Runtime(b)
+	r.run(t, 1200*ms)
+	near(t, "a share on fair", float64(r.d.Runtime(a)-ra)/(1000*ms), 0.25, 0.02)
+	near(t, "b share on fair", float64(r.d.Runtime(b)-rb)/(1000*ms), 0.75, 0.02)
 }
