@@ -44,7 +44,10 @@ func (b *bandwidth) enabled() bool { return b.quota != runtimeInf }
 // as setting them does (__refill_cfs_bandwidth_runtime()).
 func (b *bandwidth) init(cg *Cgroup) {
 	b.quota, b.period, b.burst = runtimeInf, 100_000_000, 0
-	if cg.PeriodUS > 0 && cg.QuotaUS != runtimeInf {
+	// The kernel refuses a period outside [1ms, 1s] or a quota under
+	// 1ms; the core does not check, so a zero period or quota is read as
+	// no limit rather than as a group that can never run.
+	if cg.PeriodUS > 0 && cg.QuotaUS > 0 && cg.QuotaUS != runtimeInf {
 		b.quota, b.period = cg.QuotaUS*1000, cg.PeriodUS*1000
 		if cg.BurstUS != runtimeInf {
 			b.burst = cg.BurstUS * 1000

@@ -204,7 +204,9 @@ func (fc *fairClass) cgroupRemove(cg *Cgroup) {
 	}
 	tg.dead = true
 	tg.bw.throttled = nil
-	tg.cfs, tg.ses = nil, nil
+	// The queues stay reachable from any child group (the kernel refuses
+	// to remove a cgroup with children; the core does not check), so
+	// only the links to the group go.
 	cg.fair = nil
 	fc.groups = deleteTG(fc.groups, tg)
 	if tg.parent != nil {
