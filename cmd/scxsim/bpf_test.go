@@ -32,9 +32,9 @@ func runBPF(t *testing.T, stdin string, args ...string) (string, error) {
 // vectorsDir finds shared/bpf_conformance/tests beside the repository root.
 func vectorsDir(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "bpf_conformance", "tests")
-	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("conformance vectors not found at %s (shared/ must sit beside the repository root): %v", dir, err)
+	dir, err := conformance.VectorsDir()
+	if err != nil {
+		t.Fatalf("conformance vectors (shared/ must sit beside the repository root): %v", err)
 	}
 	return dir
 }
