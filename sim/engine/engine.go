@@ -446,7 +446,7 @@ func (e *Engine) Event(ev sched.Event) {
 		}
 	case sched.EvExit:
 		if t := taskOf(ev.Task); t != nil {
-			e.onExit(t, ev.CPU)
+			e.onExit(t, ev.CPU, false)
 		}
 	case sched.EvExtError:
 		if e.exitInfo == nil {
@@ -657,7 +657,10 @@ func (e *Engine) spawn(g *group, parent *task) error {
 	return nil
 }
 
-func (e *Engine) onExit(t *task, cpu int) {
+// onExit records t's exit and wakes a parent waiting for its children;
+// now says the caller may wake it at once (t's own exit path), rather than
+// after the event being handled.
+func (e *Engine) onExit(t *task, cpu int, now bool) {
 	if t.exited {
 		return
 	}
@@ -670,7 +673,11 @@ func (e *Engine) onExit(t *task, cpu int) {
 	if p := t.parent; p != nil {
 		p.kids--
 		if p.kids == 0 && p.blocked == bFork {
-			e.later(func() { e.wake(p, bFork) })
+			if now {
+				e.wake(p, bFork)
+			} else {
+				e.later(func() { e.wake(p, bFork) })
+			}
 		}
 	}
 }

@@ -264,7 +264,10 @@ func (e *Engine) advance(t *task) {
 	}
 }
 
+// exit ends running task t in do_exit()'s order: sched_process_exit, the
+// parent's wakeup (exit_notify()), then the final switch (do_task_dead()).
 func (e *Engine) exit(t *task) {
+	e.onExit(t, t.cpu, true)
 	if err := e.core.Exit(t.st); err != nil {
 		e.err = fmt.Errorf("task %s: exit: %w", t.st, err)
 	}

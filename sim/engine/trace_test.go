@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/scxsim/scxsim/sim/workload"
@@ -80,5 +81,47 @@ func TestTraceMatchesRun(t *testing.T) {
 	}
 	if s.Exited == 0 || s.Tasks < 10 {
 		t.Fatalf("the build workload forked %d tasks, %d exited", s.Tasks, s.Exited)
+	}
+}
+
+// A task's exit follows do_exit()'s order: sched_process_exit, then the
+// waiting parent's sched_waking fired by the exiting task itself
+// (exit_notify()), then the final sched_switch away from it.
+func TestTraceExitOrder(t *testing.T) {
+	m := machine(t, "1x1x1x1")
+	w, err := parse(`
+groups:
+  - {name: cc, count: 0, loop: 1, program: [{run: 2ms}]}
+  - {name: make, loop: 1, program: [{run: 1ms}, {fork: {group: cc, wait: true}}, {run: 1ms}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := simulate(t, m, w, 20*ms, noFx)
+	pid := map[string]int32{}
+	for _, e := range r.evs {
+		if e.Kind == "process" {
+			pid[e.Name] = e.Next.PID
+		}
+	}
+	child, parent := pid["cc-0"], pid["make-0"]
+	if child == 0 || parent == 0 {
+		t.Fatalf("tasks not named: %v", pid)
+	}
+	var order []string
+	for _, e := range r.evs {
+		switch {
+		case e.Kind == "sched_process_exit" && e.Next.PID == child:
+			order = append(order, "exit")
+		case e.Kind == "sched_waking" && e.Next.PID == parent:
+			if e.Common != child {
+				t.Errorf("parent woken by pid %d, want the exiting child %d", e.Common, child)
+			}
+			order = append(order, "waking")
+		case e.Kind == "sched_switch" && e.Prev.PID == child:
+			order = append(order, "switch")
+		}
+	}
+	if got := fmt.Sprint(order); got != "[exit waking switch]" {
+		t.Fatalf("exit events %s, want [exit waking switch]", got)
 	}
 }
