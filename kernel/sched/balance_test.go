@@ -38,7 +38,12 @@ func TestNewIdlePullBound(t *testing.T) {
 			for i := 0; i < c.before; i++ {
 				d.Spawn(sched.TaskSpec{Comm: "pin", CPUs: one(0, 2), CPU: 0}, schedtest.Behavior{})
 			}
-			free, _ := d.Spawn(sched.TaskSpec{Comm: "free", CPU: 0}, schedtest.Behavior{})
+			free, _ := d.Spawn(sched.TaskSpec{Comm: "free", CPUs: one(0, 2), CPU: 0}, schedtest.Behavior{})
+			// Fork placement would put it on the less loaded CPU 1: fork it
+			// pinned to CPU 0, then let it run anywhere (it stays queued there).
+			if err := d.Core.SetAffinity(free, allCPUs(2)); err != nil {
+				t.Fatal(err)
+			}
 			for i := 0; i < 50; i++ {
 				d.Spawn(sched.TaskSpec{Comm: "pin", CPUs: one(0, 2), CPU: 0}, schedtest.Behavior{})
 			}

@@ -143,3 +143,11 @@ func TestExitKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+func allCPUs(n int) topo.CPUMask {
+	m := topo.NewCPUMask(n)
+	for i := 0; i < n; i++ {
+		m.Set(i)
+	}
+	return m
+}

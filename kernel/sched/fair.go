@@ -252,6 +252,7 @@ type fairClass struct {
 	// groups lists the task groups in creation order (the kernel's
 	// task_groups list), for deterministic walks.
 	groups []*taskGroup
+	lb     fairLB
 }
 
 func newFairClass(c *Core) *fairClass { return &fairClass{core: c} }
@@ -637,11 +638,16 @@ func (fc *fairClass) SetNext(rq *RQ, p *Task, first bool) {
 	p.fair.sliceStart = p.SumExecRuntime
 }
 
-// SelectTaskRQ mirrors select_task_rq_fair() reduced to select_idle_sibling():
-// prev if idle, else an idle CPU of prev's LLC, else prev. Idle CPUs of
-// other LLCs get work through the newly-idle and periodic balancing.
+// SelectTaskRQ mirrors select_task_rq_fair(): a fork or exec goes to the
+// least loaded CPU (sched_balance_find_dst_cpu(), fairbalance.go); a
+// wakeup reduces to select_idle_sibling(): prev if idle, else an idle CPU
+// of prev's LLC, else prev. Idle CPUs of other LLCs get work through the
+// newly-idle and periodic balancing.
 func (fc *fairClass) SelectTaskRQ(p *Task, prev int, wf int) int {
 	c := fc.core
+	if wf&(WFFork|WFExec) != 0 {
+		return fc.findIdlestCPU(p, prev)
+	}
 	idle := func(cpu int) bool {
 		rq := c.RQ(cpu)
 		return rq != nil && rq.online && rq.IsIdle() && p.cpus.Test(cpu)
@@ -795,11 +801,13 @@ func (fc *fairClass) pullOne(dst *RQ) bool {
 	return true
 }
 
-// balanceTick mirrors the periodic balance kick: a CPU with waiting fair
-// tasks pushes one to an idle CPU that may run it (what nohz idle
-// balancing achieves) and reschedules that CPU. Each attempt is a bounded
-// detachOne pass.
+// balanceTick runs at every tick: the periodic load balance of the CPU's
+// domains when due (periodicBalance, fairbalance.go), then the nohz idle
+// balance stand-in: a CPU with waiting fair tasks pushes one to an idle
+// CPU that may run it and reschedules that CPU. Each push attempt is a
+// bounded detachOne pass.
 func (fc *fairClass) balanceTick(rq *RQ) {
+	fc.periodicBalance(rq)
 	if rq.fair.hNr < 2 {
 		return
 	}
