@@ -285,6 +285,7 @@ func (fc *fairClass) throttle(f *fairRQ) bool {
 // root or a throttled ancestor, and wake the CPU if it idles.
 func (fc *fairClass) unthrottle(f *fairRQ) {
 	rq := f.rq
+	fc.lb.overloaded = true // tasks come back: the CPU may hold two
 	rq.UpdateClock()
 	fc.UpdateCurr(rq)
 	f.throttled = false

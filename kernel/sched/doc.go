@@ -36,11 +36,37 @@
 // tick once it has used its slice (base slice scaled by the number of
 // runnable tasks, as sched_slice() does) and a smaller-vruntime task waits,
 // and a waking task preempts when its vruntime trails the current one's by
-// more than the wakeup granularity. Load is spread by select_task_rq
-// preferring an idle CPU of the previous CPU's LLC (select_idle_sibling()),
-// a newly-idle pull when a fair task stops, and a push at tick from a CPU
-// with waiting tasks to an idle CPU (what nohz idle balancing achieves). It
-// is not EEVDF: lag and deadlines are not modelled.
+// more than the wakeup granularity. It is not EEVDF: lag and deadlines are
+// not modelled.
+//
+// Load balancing (fairbalance.go) follows the kernel's SMP balancing on
+// instantaneous load: a CPU's load is its root queue's queued weight
+// (group entities count their calc_group_shares() share), a task's load
+// is task_h_load(): its weight scaled through its group entities' weights
+// over their queues' loads. Scheduling domains are built once from the
+// topology (SMT siblings, LLC, node, machine; a level spanning no more
+// than the one below is dropped), their groups being the spans of the
+// level below. A fork or exec goes to the least loaded group at each
+// level from the top down, then to its least loaded allowed CPU
+// (sched_balance_find_dst_cpu(); ties to the local group, then CPU order).
+// A wakeup prefers prev if idle, else an idle CPU of prev's LLC
+// (select_idle_sibling(); no wake_affine). At each tick a CPU whose next
+// balance is due walks its domains from the lowest (sched_balance_domains()):
+// a level is balanced every balance_interval ms (its span weight, doubled
+// up to twice that while balanced, times 16 on a busy CPU), by the first
+// idle CPU of the local group or else its first CPU (should_we_balance());
+// the busiest group and its busiest CPU give an imbalance
+// (calculate_imbalance(): load to reach the domain average between
+// overloaded groups, half the task-count difference when the local group
+// has spare capacity) and detach_tasks() moves up to it, looking at no more
+// than 32 tasks from the least recently run, skipping running, pinned,
+// migration-disabled and throttled tasks, and tasks heavier than the
+// imbalance until failed attempts halve their load. A newly-idle pull when
+// a fair task stops and a push at tick from a CPU with waiting tasks to an
+// idle CPU stand in for newidle and nohz idle balancing. Not modelled: PELT
+// and utilization (groups are classified by task counts), active balancing
+// of a running task, cache-hot checks, asymmetric capacity and NUMA
+// imbalance allowances.
 //
 // Tasks in cgroups other than the root are group scheduled as with
 // CONFIG_FAIR_GROUP_SCHED (fairgroup.go): each cgroup has a queue per CPU
@@ -51,6 +77,5 @@
 // cpu.max quota is enforced as with CONFIG_CFS_BANDWIDTH (bandwidth.go):
 // per-group runtime pools refilled each period, 5 ms slices per CPU,
 // throttling of queues out of runtime. Root-only workloads take a fast path
-// and behave as without groups. Load balancing stays count based: it does
-// not weigh tasks by their group's share (no h_load).
+// and behave as without groups.
 package sched

@@ -362,6 +362,9 @@ func (fc *fairClass) taskCfs(rq *RQ, p *Task) *fairRQ {
 // walk up queueing each group entity that was not queued, stopping at a
 // throttled queue; the rest of the way up only counts the task.
 func (fc *fairClass) Enqueue(rq *RQ, p *Task, flags int) {
+	if rq.fair.hNr > 0 {
+		fc.lb.overloaded = true // set_rd_overloaded(): two or more here
+	}
 	f := fc.taskCfs(rq, p)
 	grouped := f.tg != nil
 	if grouped {
@@ -777,28 +780,56 @@ func (fc *fairClass) detachOne(src *RQ, cpu int) *Task {
 	return nil
 }
 
-// pullOne mirrors a newly-idle balance: detach one task from the CPU with
-// the most fair tasks (at least two) through detachOne.
+// pullOne mirrors a newly-idle balance (sched_balance_newidle()): walk
+// dst's domains from the lowest and, at the first level where one of the
+// CPUs not seen below has at least two fair tasks, detach one task from
+// the one with the most (the first in CPU order on a tie) through
+// detachOne. A machine without domains (one CPU) has nothing to pull.
+// As the kernel skips the walk unless the root domain is overloaded
+// (rd->overloaded), it is skipped unless some CPU may hold two fair
+// tasks: the flag is set by any enqueue onto a CPU with a fair task and
+// cleared by a walk that found none.
 func (fc *fairClass) pullOne(dst *RQ) bool {
+	if !fc.lb.built {
+		fc.buildDomains()
+	}
 	c := fc.core
-	var busiest *RQ
-	for _, rq := range c.rqs {
-		if rq == nil || rq == dst || !rq.online || rq.fair.hNr < 2 {
+	lb := &fc.lb
+	if !lb.overloaded {
+		return false
+	}
+	lb.gen++
+	found := false
+	for _, d := range lb.doms[dst.CPU] {
+		var busiest *RQ
+		for _, x := range d.sd.span {
+			if lb.seen[x] == lb.gen {
+				continue
+			}
+			lb.seen[x] = lb.gen
+			rq := c.rqs[x]
+			if rq == dst || !rq.online || rq.fair.hNr < 2 {
+				continue
+			}
+			found = true
+			if busiest == nil || rq.fair.hNr > busiest.fair.hNr {
+				busiest = rq
+			}
+		}
+		if busiest == nil {
 			continue
 		}
-		if busiest == nil || rq.fair.hNr > busiest.fair.hNr {
-			busiest = rq
+		pick := fc.detachOne(busiest, dst.CPU)
+		if pick == nil {
+			continue
 		}
+		c.MoveQueuedTask(pick, dst.CPU)
+		return true
 	}
-	if busiest == nil {
-		return false
+	if !found && len(lb.doms[dst.CPU]) > 0 && dst.online {
+		lb.overloaded = false
 	}
-	pick := fc.detachOne(busiest, dst.CPU)
-	if pick == nil {
-		return false
-	}
-	c.MoveQueuedTask(pick, dst.CPU)
-	return true
+	return false
 }
 
 // balanceTick runs at every tick: the periodic load balance of the CPU's

@@ -50,9 +50,15 @@ type cpuDomain struct {
 // fairLB is the fair class's balancing state.
 type fairLB struct {
 	built bool
-	doms  [][]cpuDomain // per cpu id, lowest level first
-	next  []uint64      // rq->next_balance (ns), per cpu id
-	cap   []uint64      // capacity_of(), per cpu id
+	// overloaded is rd->overloaded: some CPU may hold two or more fair
+	// tasks (see pullOne).
+	overloaded bool
+	doms       [][]cpuDomain // per cpu id, lowest level first
+	next       []uint64      // rq->next_balance (ns), per cpu id
+	cap        []uint64      // capacity_of(), per cpu id
+	// seen marks the CPUs a newly-idle walk looked at (seen[cpu] == gen).
+	seen []uint32
+	gen  uint32
 }
 
 // Group classification (enum group_type), the subset modelled.
@@ -125,9 +131,11 @@ func (fc *fairClass) buildDomains() {
 	n := len(c.rqs)
 	lb := &fc.lb
 	lb.built = true
+	lb.overloaded = true
 	lb.doms = make([][]cpuDomain, n)
 	lb.next = make([]uint64, n)
 	lb.cap = make([]uint64, n)
+	lb.seen = make([]uint32, n)
 	var all []int
 	for _, cc := range m.CPUs() {
 		all = append(all, cc.ID)
@@ -740,8 +748,7 @@ func (fc *fairClass) findIdlestGroup(d *cpuDomain, p *Task, cpu int) []int {
 			return nil
 		}
 	default:
-		if local.idleCPUs > idlest.idleCPUs ||
-			(local.idleCPUs == idlest.idleCPUs && local.nrRunning <= idlest.nrRunning) {
+		if local.idleCPUs >= idlest.idleCPUs {
 			return nil
 		}
 	}
