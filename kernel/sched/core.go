@@ -29,6 +29,10 @@ type RQ struct {
 	NrSwitches uint64
 
 	fair fairRQ
+	rt   rtRQ
+	// fairServer and extServer are the deadline servers of the fair and
+	// ext classes (rq->fair_server, rq->ext_server).
+	fairServer, extServer dlServer
 	// Ext is the ext class's per-rq state (struct scx_rq).
 	Ext any
 	// draining is set while an offline CPU pushes its tasks away.
@@ -73,6 +77,9 @@ func (rq *RQ) ChargeCurr(p *Task) uint64 {
 	d := now - p.execStart
 	p.execStart = now
 	p.SumExecRuntime += d
+	if s := rq.serverFor(p.class); s != nil && s.active {
+		s.consume(d)
+	}
 	return d
 }
 
@@ -93,6 +100,7 @@ type Core struct {
 	rqs  []*RQ // by cpu id; nil for ids that are not possible
 
 	fair *fairClass
+	rt   *rtClass
 	ext  Ext
 
 	tasks   []*Task // live tasks in creation order; nil holes for dead ones
@@ -140,12 +148,14 @@ func New(m *topo.Machine, host Host, opts Options) *Core {
 		wakerCPU: -1,
 	}
 	c.fair = newFairClass(c)
+	c.rt = &rtClass{core: c}
 	c.possible = m.PossibleMask()
 	for _, cpu := range m.CPUs() {
 		rq := &RQ{CPU: cpu.ID, core: c, online: cpu.Online}
 		rq.fair.init(rq)
+		c.initServers(rq)
 		idle := &Task{PID: 0, Comm: fmt.Sprintf("swapper/%d", cpu.ID), class: idleClassSingleton,
-			cpu: cpu.ID, weight: Nice0Load, state: Runnable, cgroup: c.root}
+			cpu: cpu.ID, weight: Nice0Load, state: Runnable, cgroup: c.root, prio: MaxPrio}
 		idle.cpus = topo.NewCPUMask(m.NrCPUIDs())
 		idle.cpus.Set(cpu.ID)
 		idle.nrCPUs = 1
@@ -168,6 +178,9 @@ func (c *Core) ExtClass() Ext { return c.ext }
 
 // FairClass returns the fair class.
 func (c *Core) FairClass() Class { return c.fair }
+
+// RTClass returns the RT class (SCHED_FIFO, SCHED_RR).
+func (c *Core) RTClass() Class { return c.rt }
 
 // Machine returns the simulated machine.
 func (c *Core) Machine() *topo.Machine { return c.m }
@@ -229,15 +242,18 @@ func (c *Core) Event(e Event) {
 	c.host.Event(e)
 }
 
-// classRank orders classes: lower is higher priority.
+// classRank orders classes as the kernel links them (rt > fair > ext >
+// idle): lower is higher priority.
 func (c *Core) classRank(cl Class) int {
 	switch {
-	case cl == Class(c.fair):
+	case cl == Class(c.rt):
 		return 0
-	case cl == idleClassSingleton:
-		return 2
-	default:
+	case cl == Class(c.fair):
 		return 1
+	case cl == idleClassSingleton:
+		return 3
+	default:
+		return 2
 	}
 }
 
@@ -247,6 +263,9 @@ func (c *Core) classAbove(a, b Class) bool { return c.classRank(a) < c.classRank
 // schedulerClass mirrors __setscheduler_class(): the class a task of this
 // policy belongs to now.
 func (c *Core) schedulerClass(pol Policy) Class {
+	if pol == PolicyFIFO || pol == PolicyRR {
+		return c.rt
+	}
 	if c.ext != nil && c.ext.ShouldSCX(pol) {
 		return c.ext
 	}
@@ -275,6 +294,9 @@ type TaskSpec struct {
 	// CPU is where the task is created (the parent's CPU), -1 for the
 	// first allowed active CPU.
 	CPU int
+	// RTPriority is sched_param.sched_priority: 1..99 for SCHED_FIFO and
+	// SCHED_RR, 0 otherwise.
+	RTPriority int
 }
 
 // ErrFork wraps a fork refused by a class hook.
@@ -288,7 +310,8 @@ func (c *Core) NewTask(spec TaskSpec) (*Task, error) { return c.Fork(nil, spec) 
 // inherits the parent's policy, nice, affinity and cgroup unless spec sets
 // them (a zero Policy/Nice in spec inherits when parent is not nil).
 func (c *Core) Fork(parent *Task, spec TaskSpec) (*Task, error) {
-	p := &Task{PID: c.nextPID, Comm: spec.Comm, policy: spec.Policy, nice: spec.Nice, state: Forked}
+	p := &Task{PID: c.nextPID, Comm: spec.Comm, policy: spec.Policy, nice: spec.Nice, state: Forked,
+		rtPriority: spec.RTPriority}
 	p.TGID = p.PID
 	cpus := spec.CPUs
 	cg := spec.Cgroup
@@ -296,6 +319,9 @@ func (c *Core) Fork(parent *Task, spec TaskSpec) (*Task, error) {
 	if parent != nil {
 		if spec.Policy == 0 {
 			p.policy = parent.policy
+			if spec.RTPriority == 0 {
+				p.rtPriority = parent.rtPriority
+			}
 		}
 		if spec.Nice == 0 {
 			p.nice = parent.nice
@@ -313,10 +339,8 @@ func (c *Core) Fork(parent *Task, spec TaskSpec) (*Task, error) {
 	if p.Comm == "" {
 		p.Comm = fmt.Sprintf("task%d", p.PID)
 	}
-	switch p.policy {
-	case PolicyNormal, PolicyBatch, PolicyIdle, PolicyExt:
-	default:
-		return nil, syscall.EINVAL
+	if err := checkParams(p.policy, p.rtPriority); err != nil {
+		return nil, err
 	}
 	if p.nice < MinNice || p.nice > MaxNice {
 		return nil, syscall.EINVAL
@@ -344,6 +368,8 @@ func (c *Core) Fork(parent *Task, spec TaskSpec) (*Task, error) {
 	}
 	p.cpu = cpu
 	c.setLoadWeight(p)
+	p.prio = normalPrio(p.policy, p.rtPriority, p.nice)
+	p.rt.savedIdx = -1
 	// sched_fork(): class by policy, class fork hook.
 	p.class = c.schedulerClass(p.policy)
 	p.class.TaskFork(p)
@@ -387,6 +413,9 @@ func (c *Core) wakeUpNewTask(p *Task) {
 	rq.UpdateClock()
 	c.activateTask(rq, p, EnqueueNoClock|EnqueueInitial)
 	c.wakeupPreempt(rq, p, WFFork)
+	if p.class == Class(c.rt) {
+		c.rt.taskWoken(rq, p)
+	}
 }
 
 func (c *Core) isCPUAllowed(p *Task, cpu int) bool {
@@ -460,6 +489,7 @@ func (c *Core) activateTask(rq *RQ, p *Task, flags int) {
 	rq.NrRunning++
 	p.runnableSince = rq.clock
 	p.class.Enqueue(rq, p, flags)
+	c.serverCount(rq, p.class, 1)
 }
 
 // deactivateTask mirrors deactivate_task().
@@ -470,6 +500,7 @@ func (c *Core) deactivateTask(rq *RQ, p *Task, flags int) {
 	p.class.Dequeue(rq, p, flags)
 	p.onRQ = false
 	rq.NrRunning--
+	c.serverCount(rq, p.class, -1)
 }
 
 // EnqueueTask and DequeueTask expose enqueue_task()/dequeue_task() with
@@ -533,6 +564,9 @@ func (c *Core) WakeFrom(p *Task, wakeFlags int, wakerCPU int) bool {
 	c.activateTask(rq, p, en)
 	c.Event(Event{Kind: EvWakeup, CPU: p.cpu, Task: p})
 	c.wakeupPreempt(rq, p, wf)
+	if p.class == Class(c.rt) {
+		c.rt.taskWoken(rq, p)
+	}
 	return true
 }
 
@@ -694,6 +728,10 @@ func (c *Core) schedule(rq *RQ, preempt bool) {
 	if pushPrev {
 		c.pushAway(prev)
 	}
+	// The push set_next_task_rt() queues as a balance callback.
+	if next != prev && next.class == Class(c.rt) && rq.rt.overload {
+		c.rt.pushTasks(rq)
+	}
 }
 
 // pickNextTask mirrors pick_next_task() -> __pick_next_task(): balance
@@ -714,13 +752,17 @@ func (c *Core) pickNextTask(rq *RQ, prev *Task, prevPut bool) *Task {
 		}
 	}
 	var next *Task
+	if rq.fairServer.boosting || rq.extServer.boosting {
+		next = c.serverPick(rq)
+	}
 	for _, cl := range classes {
+		if next != nil {
+			break
+		}
 		if cl == nil {
 			continue
 		}
-		if next = cl.PickTask(rq); next != nil {
-			break
-		}
+		next = cl.PickTask(rq)
 	}
 	if next == nil {
 		next = rq.idle
@@ -734,12 +776,12 @@ func (c *Core) pickNextTask(rq *RQ, prev *Task, prevPut bool) *Task {
 	return next
 }
 
-func (c *Core) classes() [3]Class {
+func (c *Core) classes() [4]Class {
 	var ext Class
 	if c.ext != nil {
 		ext = c.ext
 	}
-	return [3]Class{c.fair, ext, idleClassSingleton}
+	return [4]Class{c.rt, c.fair, ext, idleClassSingleton}
 }
 
 func (c *Core) finishDead(p *Task) {
@@ -931,6 +973,7 @@ func (c *Core) SetNice(p *Task, nice int) error {
 	old := p.weight
 	apply := func(rq *RQ) {
 		p.nice = nice
+		p.prio = normalPrio(p.policy, p.rtPriority, p.nice)
 		c.setLoadWeight(p)
 		if p.weight != old {
 			p.class.Reweight(rq, p, old)
@@ -958,19 +1001,23 @@ func (c *Core) checkPreemptAfterChange(p *Task) {
 	c.wakeupPreempt(rq, p, 0)
 }
 
-// SetPolicy mirrors sched_setscheduler() for the policies the core
-// supports. Switching to SCHED_EXT moves the task to the ext class when a
-// scheduler is loaded (partial mode) and leaves it on fair otherwise.
-func (c *Core) SetPolicy(p *Task, pol Policy) error {
+// SetPolicy is SetScheduler with priority 0: the policies other than
+// SCHED_FIFO and SCHED_RR.
+func (c *Core) SetPolicy(p *Task, pol Policy) error { return c.SetScheduler(p, pol, 0) }
+
+// SetScheduler mirrors sched_setscheduler(): EINVAL for an unknown policy,
+// a priority outside 1..99 for SCHED_FIFO/SCHED_RR or not 0 for the
+// others. Switching to SCHED_EXT moves the task to the ext class when a
+// scheduler is loaded (partial mode) and leaves it on fair otherwise;
+// SCHED_FIFO/SCHED_RR move it to the RT class whatever the ext class does.
+func (c *Core) SetScheduler(p *Task, pol Policy, rtPriority int) error {
 	if p == nil || p.state == Dead || p.PID == 0 {
 		return syscall.ESRCH
 	}
-	switch pol {
-	case PolicyNormal, PolicyBatch, PolicyIdle, PolicyExt:
-	default:
-		return syscall.EINVAL
+	if err := checkParams(pol, rtPriority); err != nil {
+		return err
 	}
-	if pol == p.policy {
+	if pol == p.policy && rtPriority == p.rtPriority {
 		return nil
 	}
 	if c.ext != nil {
@@ -978,15 +1025,23 @@ func (c *Core) SetPolicy(p *Task, pol Policy) error {
 			return err
 		}
 	}
+	oldPrio := p.prio
+	prevClass := p.class
 	c.changeClass(p, func(rq *RQ) {
 		old := p.weight
 		p.policy = pol
+		p.rtPriority = rtPriority
+		p.prio = normalPrio(pol, rtPriority, p.nice)
 		c.setLoadWeight(p)
 		// set_load_weight(p, true): the current class reweights.
 		if rq != nil {
 			p.class.Reweight(rq, p, old)
 		}
 	})
+	// prio_changed() within the RT class.
+	if p.class == prevClass && p.class == Class(c.rt) && p.prio != oldPrio && p.state == Runnable {
+		c.rt.prioChanged(c.rqs[p.cpu], p, oldPrio)
+	}
 	return nil
 }
 

@@ -512,7 +512,7 @@ func findMatchingSE(a, b *fairEntity) (*fairEntity, *fairEntity) {
 // trails the current one's by more than the wakeup granularity.
 func (fc *fairClass) WakeupPreempt(rq *RQ, p *Task, wf int) {
 	curr := rq.curr
-	if curr == p || rq.needResched {
+	if curr == p || rq.needResched || p.class != Class(fc) {
 		return
 	}
 	if curr.policy == PolicyIdle && p.policy != PolicyIdle {

@@ -2,6 +2,7 @@ package sched
 
 import (
 	"fmt"
+	"syscall"
 
 	"github.com/scxsim/scxsim/kernel/topo"
 )
@@ -12,6 +13,8 @@ type Policy int
 // Scheduling policies of include/uapi/linux/sched.h the core supports.
 const (
 	PolicyNormal Policy = 0 // SCHED_NORMAL
+	PolicyFIFO   Policy = 1 // SCHED_FIFO
+	PolicyRR     Policy = 2 // SCHED_RR
 	PolicyBatch  Policy = 3 // SCHED_BATCH
 	PolicyIdle   Policy = 5 // SCHED_IDLE
 	PolicyExt    Policy = 7 // SCHED_EXT
@@ -21,6 +24,10 @@ func (p Policy) String() string {
 	switch p {
 	case PolicyNormal:
 		return "SCHED_NORMAL"
+	case PolicyFIFO:
+		return "SCHED_FIFO"
+	case PolicyRR:
+		return "SCHED_RR"
 	case PolicyBatch:
 		return "SCHED_BATCH"
 	case PolicyIdle:
@@ -29,6 +36,35 @@ func (p Policy) String() string {
 		return "SCHED_EXT"
 	}
 	return fmt.Sprintf("policy(%d)", int(p))
+}
+
+// MaxPrio is MAX_PRIO: one past the weakest nice's prio (the idle task's).
+const MaxPrio = 140
+
+// normalPrio mirrors normal_prio(): 99-rt_priority for the RT policies,
+// 120+nice otherwise.
+func normalPrio(pol Policy, rtPriority, nice int) int {
+	if pol == PolicyFIFO || pol == PolicyRR {
+		return MaxRTPrio - 1 - rtPriority
+	}
+	return DefaultPrio + nice
+}
+
+// checkParams mirrors the checks of __sched_setscheduler(): a known
+// policy, rt_priority 1..99 for SCHED_FIFO/SCHED_RR and 0 for the others.
+func checkParams(pol Policy, rtPriority int) error {
+	switch pol {
+	case PolicyNormal, PolicyBatch, PolicyIdle, PolicyExt, PolicyFIFO, PolicyRR:
+	default:
+		return syscall.EINVAL
+	}
+	if rtPriority < 0 || rtPriority > MaxRTPrio-1 {
+		return syscall.EINVAL
+	}
+	if (pol == PolicyFIFO || pol == PolicyRR) != (rtPriority != 0) {
+		return syscall.EINVAL
+	}
+	return nil
 }
 
 // State is a task's run state (task_struct.__state).
@@ -85,7 +121,11 @@ type Task struct {
 
 	policy Policy
 	nice   int
-	weight uint32 // load weight (set_load_weight())
+	// rtPriority is p->rt_priority; prio is p->prio (= normal_prio, no
+	// priority inheritance).
+	rtPriority int
+	prio       int
+	weight     uint32 // load weight (set_load_weight())
 
 	// cpus is p->cpus_ptr / cpus_mask; nrCPUs its weight.
 	cpus   topo.CPUMask
@@ -117,6 +157,7 @@ type Task struct {
 	runnableSince uint64
 
 	fair fairEntity
+	rt   rtEntity
 
 	// Ext is the sched_ext entity (struct sched_ext_entity), owned by the
 	// ext class (package kernel/scx).
@@ -131,6 +172,13 @@ type Task struct {
 
 // Policy returns the scheduling policy.
 func (p *Task) Policy() Policy { return p.policy }
+
+// RTPriority returns p->rt_priority: 1..99 for SCHED_FIFO/SCHED_RR, else 0.
+func (p *Task) RTPriority() int { return p.rtPriority }
+
+// Prio returns p->prio: 99-rt_priority for an RT task, 120+nice
+// otherwise, MaxPrio for an idle task. Lower is more important.
+func (p *Task) Prio() int { return p.prio }
 
 // Nice returns the nice value.
 func (p *Task) Nice() int { return p.nice }
