@@ -155,7 +155,7 @@ func New(m *topo.Machine, host Host, opts Options) *Core {
 		rq.fair.init(rq)
 		c.initServers(rq)
 		idle := &Task{PID: 0, Comm: fmt.Sprintf("swapper/%d", cpu.ID), class: idleClassSingleton,
-			cpu: cpu.ID, weight: Nice0Load, state: Runnable, cgroup: c.root, prio: MaxPrio}
+			cpu: cpu.ID, weight: Nice0Load, state: Runnable, cgroup: c.root, prio: DefaultPrio}
 		idle.cpus = topo.NewCPUMask(m.NrCPUIDs())
 		idle.cpus.Set(cpu.ID)
 		idle.nrCPUs = 1

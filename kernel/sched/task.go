@@ -38,9 +38,6 @@ func (p Policy) String() string {
 	return fmt.Sprintf("policy(%d)", int(p))
 }
 
-// MaxPrio is MAX_PRIO: one past the weakest nice's prio (the idle task's).
-const MaxPrio = 140
-
 // normalPrio mirrors normal_prio(): 99-rt_priority for the RT policies,
 // 120+nice otherwise.
 func normalPrio(pol Policy, rtPriority, nice int) int {
@@ -177,7 +174,7 @@ func (p *Task) Policy() Policy { return p.policy }
 func (p *Task) RTPriority() int { return p.rtPriority }
 
 // Prio returns p->prio: 99-rt_priority for an RT task, 120+nice
-// otherwise, MaxPrio for an idle task. Lower is more important.
+// otherwise (the idle tasks' is 120). Lower is more important.
 func (p *Task) Prio() int { return p.prio }
 
 // Nice returns the nice value.

@@ -375,6 +375,16 @@ func (x *Ext) RQOnline(rq *sched.RQ) { rs(rq).online = true }
 // RQOffline mirrors rq_offline_scx().
 func (x *Ext) RQOffline(rq *sched.RQ) { rs(rq).online = false }
 
+// preemptReason mirrors preempt_reason_from_class(): RT for the RT
+// class; the simulated kernel has no stop or deadline class (a deadline
+// server runs tasks of its own class), so anything else is UNKNOWN.
+func (x *Ext) preemptReason(cl sched.Class) CPUPreemptReason {
+	if cl == x.core.RTClass() {
+		return CPUPreemptRT
+	}
+	return CPUPreemptUnknown
+}
+
 // SwitchClass mirrors switch_class(): ops.cpu_release() once when a higher
 // class takes the CPU. A CPU going idle (next class below ext) is not
 // released: the scheduler chose to run nothing there.
@@ -391,7 +401,7 @@ func (x *Ext) SwitchClass(rq *sched.RQ, next *Task) {
 		return
 	}
 	if sch.ops.CPURelease != nil {
-		args := CPUReleaseArgs{Reason: CPUPreemptUnknown, Task: next}
+		args := CPUReleaseArgs{Reason: x.preemptReason(next.Class()), Task: next}
 		x.call(sch, opCPURelease, rq, nil, nil, func() { sch.ops.CPURelease(int32(rq.CPU), args) })
 	}
 	r.cpuReleased = true

@@ -37,7 +37,7 @@ var taskLayout = struct {
 	cpusMask, cpu, wakeCPU, recentCPU, usage    int
 	sumExec, loadWeight, nvcsw, migDisabled     int
 	pid, tgid, comm, realParent, parent, leader int
-	cgroups, exitState                          int
+	cgroups, exitState, rtPriority              int
 	scxWeight, scxSlice, scxVtime, scxFlags     int
 	scxOpsState, scxSticky, scxHolding          int
 	scxRunnableAt, scxDisallow                  int
@@ -51,6 +51,7 @@ var taskLayout = struct {
 	prio:          off("prio"),
 	staticPrio:    off("static_prio"),
 	normalPrio:    off("normal_prio"),
+	rtPriority:    off("rt_priority"),
 	policy:        off("policy"),
 	nrCPUs:        off("nr_cpus_allowed"),
 	cpusPtr:       off("cpus_ptr"),
@@ -248,10 +249,14 @@ func (k *Kernel) syncTask(m *taskMirror) {
 		onRQ = 1 // TASK_ON_RQ_QUEUED
 	}
 	le.PutUint32(b[L.onRQ:], onRQ)
-	prio := uint32(defaultPrio + p.Nice())
+	prio := uint32(p.Prio())
+	if p.IsIdleTask() {
+		prio = defaultPrio
+	}
 	le.PutUint32(b[L.prio:], prio)
-	le.PutUint32(b[L.staticPrio:], prio)
+	le.PutUint32(b[L.staticPrio:], uint32(defaultPrio+p.Nice()))
 	le.PutUint32(b[L.normalPrio:], prio)
+	le.PutUint32(b[L.rtPriority:], uint32(p.RTPriority()))
 	le.PutUint32(b[L.policy:], uint32(p.Policy()))
 	le.PutUint32(b[L.nrCPUs:], uint32(p.NrCPUsAllowed()))
 	le.PutUint32(b[L.cpu:], uint32(p.CPU()))
