@@ -309,6 +309,10 @@ func policyOf(s string) sched.Policy {
 		return sched.PolicyIdle
 	case "ext":
 		return sched.PolicyExt
+	case "fifo":
+		return sched.PolicyFIFO
+	case "rr":
+		return sched.PolicyRR
 	}
 	return sched.PolicyNormal
 }
@@ -481,7 +485,7 @@ func info(p *sched.Task) trace.Task {
 		}
 		return trace.Task{Comm: fmt.Sprintf("swapper/%d", cpu), PID: 0, Prio: 120}
 	}
-	return trace.Task{Comm: p.Comm, PID: p.PID, Prio: int32(120 + p.Nice())}
+	return trace.Task{Comm: p.Comm, PID: p.PID, Prio: int32(p.Prio())}
 }
 
 func (e *Engine) nrCounter(cpu int) {
@@ -639,7 +643,7 @@ func (e *Engine) spawn(g *group, parent *task) error {
 	if len(comm) > 15 {
 		comm = comm[len(comm)-15:]
 	}
-	spec := sched.TaskSpec{Comm: comm, Policy: g.policy, Nice: g.w.Nice, CPUs: g.cpus, Cgroup: g.cg, CPU: -1}
+	spec := sched.TaskSpec{Comm: comm, Policy: g.policy, RTPriority: g.w.RTPrio, Nice: g.w.Nice, CPUs: g.cpus, Cgroup: g.cg, CPU: -1}
 	if parent != nil && parent.cpu >= 0 && (g.cpus == nil || g.cpus.Test(parent.cpu)) {
 		spec.CPU = parent.cpu
 	}

@@ -169,7 +169,7 @@ func (e *Engine) advance(t *task) {
 			}
 		case workload.OpPolicy:
 			f.pc++
-			if err := e.core.SetPolicy(t.st, policyOf(op.Policy)); err != nil {
+			if err := e.core.SetScheduler(t.st, policyOf(op.Policy), op.RTPrio); err != nil {
 				e.warnf("task %s: policy %s: %v", t.st, op.Policy, err)
 			}
 			e.rec.SetWeight(t.rec, t.st.Weight())

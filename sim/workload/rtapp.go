@@ -206,7 +206,9 @@ func (r *rtParser) usec(k jkey) (uint64, error) {
 }
 
 // policy maps an rt-app policy name; rt reports a real-time or deadline
-// policy (run as SCHED_NORMAL, its priority ignored).
+// policy, whose priority is not a nice value (SCHED_FIFO/SCHED_RR take it
+// as the RT priority; SCHED_DEADLINE runs as SCHED_NORMAL, its priority
+// ignored).
 func (r *rtParser) policy(k jkey) (pol string, rt bool, err error) {
 	s, err := r.str(k)
 	if err != nil {
@@ -221,8 +223,12 @@ func (r *rtParser) policy(k jkey) (pol string, rt bool, err error) {
 		return "idle", false, nil
 	case "SCHED_EXT":
 		return "ext", false, nil
-	case "SCHED_FIFO", "SCHED_RR", "SCHED_DEADLINE":
-		r.warn(k.line, "%s is not modelled (only fair and sched_ext classes are); the task runs as SCHED_NORMAL", s)
+	case "SCHED_FIFO":
+		return "fifo", true, nil
+	case "SCHED_RR":
+		return "rr", true, nil
+	case "SCHED_DEADLINE":
+		r.warn(k.line, "%s is not modelled (no deadline class); the task runs as SCHED_NORMAL", s)
 		return "normal", true, nil
 	}
 	return "", false, r.errf(k.line, "%s: unknown policy %q (expected SCHED_OTHER, SCHED_BATCH, SCHED_IDLE, SCHED_FIFO, SCHED_RR or SCHED_DEADLINE)", k.name, s)
@@ -351,6 +357,25 @@ func (r *rtParser) niceFor(p *rtProps, rt bool) (int, error) {
 	return p.nice, nil
 }
 
+// rtDefaultPrio is rt-app's DEFAULT_THREAD_PRIORITY: a SCHED_FIFO or
+// SCHED_RR thread's priority when none is given.
+const rtDefaultPrio = 10
+
+func isRTPolicy(pol string) bool { return pol == "fifo" || pol == "rr" }
+
+// rtPrioFor returns the RT priority of a SCHED_FIFO/SCHED_RR thread or
+// phase: its priority, else rt-app's default. rt-app exits when
+// sched_setscheduler() refuses a priority outside [1, 99].
+func (r *rtParser) rtPrioFor(p *rtProps) (int, error) {
+	if !p.hasNice {
+		return rtDefaultPrio, nil
+	}
+	if p.nice < 1 || p.nice > 99 {
+		return 0, r.errf(p.prioLine, "priority: %d is not a SCHED_FIFO/SCHED_RR priority in [1, 99] (sched_setscheduler() refuses it)", p.nice)
+	}
+	return p.nice, nil
+}
+
 // checkGroupPolicy mirrors rt-app's refusal of a taskgroup on a thread
 // whose policy is real-time or deadline.
 func (r *rtParser) checkGroupPolicy(inGroup bool, groupLine int, rt bool) error {
@@ -421,6 +446,12 @@ func (r *rtParser) thread(t jkey) (*Group, error) {
 		return nil, err
 	}
 	g.Nice = nice
+	if isRTPolicy(g.Policy) {
+		if g.RTPrio, err = r.rtPrioFor(&props); err != nil {
+			return nil, err
+		}
+	}
+	pol := g.Policy
 	g.CPUs = props.cpus
 	g.Cgroup = props.cgroup
 	if phases != nil {
@@ -442,7 +473,7 @@ func (r *rtParser) thread(t jkey) (*Group, error) {
 			}
 		}
 		for _, ph := range phases.keys {
-			ops, err := r.phase(ph, &rt, &inGroup, reset)
+			ops, err := r.phase(ph, &rt, &pol, &inGroup, reset)
 			if err != nil {
 				return nil, err
 			}
@@ -472,7 +503,7 @@ func (r *rtParser) thread(t jkey) (*Group, error) {
 // phase reads one phase; rt and inGroup carry the thread's current
 // real-time status and taskgroup membership from phase to phase. A
 // non-nil reset is the affinity a phase without cpus sets.
-func (r *rtParser) phase(ph jkey, rt, inGroup *bool, reset *[]int) ([]Op, error) {
+func (r *rtParser) phase(ph jkey, rt *bool, pol *string, inGroup *bool, reset *[]int) ([]Op, error) {
 	if ph.val.kind != 'o' {
 		return nil, r.errf(ph.line, "phase %q: expected an object, got %s", ph.name, ph.val.kindName())
 	}
@@ -505,8 +536,23 @@ func (r *rtParser) phase(ph jkey, rt, inGroup *bool, reset *[]int) ([]Op, error)
 	// Settings apply when the phase starts, as rt-app's do.
 	var pre []Op
 	if props.hasPolicy {
-		*rt = props.rt
-		pre = append(pre, Op{Kind: OpPolicy, Policy: props.policy, Line: props.policyLine})
+		*rt, *pol = props.rt, props.policy
+		op := Op{Kind: OpPolicy, Policy: props.policy, Line: props.policyLine}
+		if isRTPolicy(op.Policy) {
+			var err error
+			if op.RTPrio, err = r.rtPrioFor(&props); err != nil {
+				return nil, err
+			}
+		}
+		pre = append(pre, op)
+	} else if props.hasNice && isRTPolicy(*pol) {
+		// A priority alone changes the RT priority of the policy in
+		// force.
+		prio, err := r.rtPrioFor(&props)
+		if err != nil {
+			return nil, err
+		}
+		pre = append(pre, Op{Kind: OpPolicy, Policy: *pol, RTPrio: prio, Line: props.prioLine})
 	}
 	if props.hasNice {
 		nice, err := r.niceFor(&props, *rt)

@@ -383,7 +383,13 @@ func TestRTAppSampleTimelines(t *testing.T) {
 					t.Errorf("%s in %q weight %d, want %q %d", comm, cg, tr.Weight, want.cg, want.weight)
 				}
 			}
-			r.warned(t, "util_max", "SCHED_FIFO is not modelled")
+			r.warned(t, "util_max")
+			// The SCHED_FIFO 50 thread runs at prio 49.
+			for _, e := range r.evs {
+				if e.Kind == "sched_switch" && e.Next.Comm == "rt-0" && e.Next.Prio != 49 {
+					t.Fatalf("rt-0 switched in at prio %d, want 49", e.Next.Prio)
+				}
+			}
 		},
 	}
 	files, err := filepath.Glob("testdata/rtapp/*.json")
@@ -492,12 +498,32 @@ func TestRTAppEventEffects(t *testing.T) {
 				t.Errorf("weights %d and %d, want 1024 (reset) and 110 (nice 10 kept)", a, b)
 			}
 		}},
-		{"real-time priority in a phase is accepted and dropped", `{"tasks": {
-			"a": {"loop": 1, "policy": "SCHED_FIFO", "phases": {"p": {"priority": 80, "run": 1000}}}}}`, func(t *testing.T, r *rtRun) {
-			if w := r.task(t, "a-0").Weight; w != 1024 {
-				t.Errorf("weight %d, want 1024", w)
+		{"real-time priority: the thread's default 10, then a phase's 80", `{"tasks": {
+			"a": {"loop": 1, "policy": "SCHED_FIFO", "phases": {"p": {"run": 1000}, "q": {"priority": 80, "run": 1000}}}}}`, func(t *testing.T, r *rtRun) {
+			var prios []int32
+			for _, e := range r.evs {
+				switch {
+				case e.Kind == "sched_switch" && e.Next.Comm == "a-0":
+					prios = append(prios, e.Next.Prio)
+				case e.Kind == "sched_switch" && e.Prev.Comm == "a-0":
+					prios = append(prios, e.Prev.Prio)
+				}
 			}
-			r.warned(t, "SCHED_FIFO is not modelled")
+			if len(prios) == 0 || prios[0] != 89 || prios[len(prios)-1] != 19 {
+				t.Errorf("a-0 switched in at prios %v, want 89 (rt 10) when it starts, 19 (rt 80) when it exits", prios)
+			}
+		}},
+		{"SCHED_RR threads of one priority share a CPU by 100 ms slices", `{"tasks": {
+			"rr": {"instance": 2, "loop": 1, "policy": "SCHED_RR", "priority": 20, "cpus": [0], "run": 300000}}}`, func(t *testing.T, r *rtRun) {
+			a, b := r.spans("rr-0"), r.spans("rr-1")
+			if len(a) != 3 || len(b) != 3 {
+				t.Fatalf("spans %v and %v, want three 100 ms slices each", a, b)
+			}
+			for _, s := range append(a, b...) {
+				if d := s.end - s.start; d < 99*ms || d > 101*ms {
+					t.Errorf("slice of %d ns", d)
+				}
+			}
 		}},
 	}
 	for _, c := range cases {

@@ -44,7 +44,7 @@ type Cgroup struct {
 }
 
 // Policy names accepted for groups and the policy op.
-var Policies = []string{"normal", "batch", "idle", "ext"}
+var Policies = []string{"normal", "batch", "idle", "ext", "fifo", "rr"}
 
 // Group is a set of identical tasks running the same program.
 type Group struct {
@@ -55,6 +55,8 @@ type Group struct {
 	Nice  int
 	// Policy is one of Policies; "" is normal.
 	Policy string
+	// RTPrio is the RT priority (1..99) of a fifo or rr group, else 0.
+	RTPrio int
 	// CPUs is the affinity; nil means every CPU.
 	CPUs []int
 	// Cgroup is the path of the cgroup the tasks start in; "" is root.
@@ -170,6 +172,8 @@ type Op struct {
 	Wait   bool
 	Nice   int
 	Policy string
+	// RTPrio is the RT priority of a policy op to fifo or rr.
+	RTPrio int
 	CPUs   []int
 	Body   []Op
 	Line   int
@@ -190,6 +194,18 @@ type Arrival struct {
 	Line int
 }
 
+// checkRTPrio: fifo and rr need an RT priority 1..99, other policies none.
+func checkRTPrio(pol string, prio int) error {
+	rt := pol == "fifo" || pol == "rr"
+	switch {
+	case rt && (prio < 1 || prio > 99):
+		return fmt.Errorf("policy %s needs an rtprio in 1..99, not %d", pol, prio)
+	case !rt && prio != 0:
+		return fmt.Errorf("rtprio %d is for policy fifo or rr, not %q", prio, pol)
+	}
+	return nil
+}
+
 // Validate checks references between the parts of w: wake and fork
 // targets, cgroups, pools and barriers. Parsers call it; a Workload built
 // in Go should be validated before use.
@@ -201,6 +217,9 @@ func (w *Workload) Validate() error {
 		}
 		if groups[g.Name] != nil {
 			return lineErr(g.Line, "duplicate group name %q", g.Name)
+		}
+		if err := checkRTPrio(g.Policy, g.RTPrio); err != nil {
+			return lineErr(g.Line, "group %q: %v", g.Name, err)
 		}
 		groups[g.Name] = g
 	}
@@ -233,6 +252,10 @@ func (w *Workload) Validate() error {
 		for i := range ops {
 			op := &ops[i]
 			switch op.Kind {
+			case OpPolicy:
+				if err := checkRTPrio(op.Policy, op.RTPrio); err != nil {
+					return lineErr(op.Line, "policy: %v", err)
+				}
 			case OpWake, OpFork:
 				if groups[op.Target.Group] == nil {
 					return lineErr(op.Line, "%s: no group named %q", op.Kind, op.Target.Group)

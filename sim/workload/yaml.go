@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strconv"
@@ -263,6 +264,60 @@ func (d *ydec) policy(n *yaml.Node, what string) (string, error) {
 	return "", d.errf(n, "%s: unknown policy %q (expected one of: %s)", what, s, strings.Join(Policies, ", "))
 }
 
+// rtPolicy reports a policy of the RT class, which needs an rtprio.
+func rtPolicy(p string) bool { return p == "fifo" || p == "rr" }
+
+// checkRTPrio mirrors sched_setscheduler()'s rule: fifo and rr need an
+// rtprio (1..99), the other policies none.
+func (d *ydec) checkRTPrio(what, pol string, rtprio int, polNode, prioNode, at *yaml.Node) error {
+	switch {
+	case rtPolicy(pol) && rtprio == 0:
+		if polNode == nil {
+			polNode = at
+		}
+		return d.errf(polNode, "%s: policy %s needs an rtprio (1..99)", what, pol)
+	case !rtPolicy(pol) && rtprio != 0:
+		return d.errf(prioNode, "%s: rtprio is for policy fifo or rr, not %s", what, cmp.Or(pol, "normal"))
+	}
+	return nil
+}
+
+// policyOp reads the policy op: a policy name, or {policy: fifo|rr,
+// rtprio: 1..99}.
+func (d *ydec) policyOp(v *yaml.Node) (string, int, error) {
+	if v.Kind != yaml.MappingNode {
+		pol, err := d.policy(v, "policy")
+		if err == nil {
+			err = d.checkRTPrio("policy", pol, 0, v, nil, v)
+		}
+		return pol, 0, err
+	}
+	kvs, err := d.fields(v, "policy", "policy", "rtprio")
+	if err != nil {
+		return "", 0, err
+	}
+	var pol string
+	var prio int
+	var polNode, prioNode *yaml.Node
+	for _, kv := range kvs {
+		switch kv.key {
+		case "policy":
+			pol, err = d.policy(kv.v, "policy")
+			polNode = kv.v
+		case "rtprio":
+			prio, err = d.integer(kv.v, "policy rtprio", 1, 99)
+			prioNode = kv.v
+		}
+		if err != nil {
+			return "", 0, err
+		}
+	}
+	if polNode == nil {
+		return "", 0, d.errf(v, "policy: expected a policy")
+	}
+	return pol, prio, d.checkRTPrio("policy", pol, prio, polNode, prioNode, v)
+}
+
 func (d *ydec) workload(n *yaml.Node) (*Workload, error) {
 	kvs, err := d.fields(n, "workload", "name", "duration", "cgroups", "groups", "arrivals")
 	if err != nil {
@@ -489,12 +544,13 @@ func parseRate(s string) (float64, error) {
 }
 
 func (d *ydec) group(n *yaml.Node) (*Group, error) {
-	kvs, err := d.fields(n, "group", "name", "count", "nice", "policy", "cpus", "cgroup", "start", "loop", "program")
+	kvs, err := d.fields(n, "group", "name", "count", "nice", "policy", "rtprio", "cpus", "cgroup", "start", "loop", "program")
 	if err != nil {
 		return nil, err
 	}
 	g := &Group{Count: 1, Loop: -1, Line: n.Line}
 	haveProg := false
+	var policyNode, rtprioNode *yaml.Node
 	for _, kv := range kvs {
 		switch kv.key {
 		case "name":
@@ -513,6 +569,12 @@ func (d *ydec) group(n *yaml.Node) (*Group, error) {
 			if g.Policy, err = d.policy(kv.v, "group policy"); err != nil {
 				return nil, err
 			}
+			policyNode = kv.v
+		case "rtprio":
+			if g.RTPrio, err = d.integer(kv.v, "group rtprio", 1, 99); err != nil {
+				return nil, err
+			}
+			rtprioNode = kv.v
 		case "cpus":
 			if g.CPUs, err = d.cpus(kv.v, "group cpus"); err != nil {
 				return nil, err
@@ -544,6 +606,9 @@ func (d *ydec) group(n *yaml.Node) (*Group, error) {
 	}
 	if !haveProg {
 		return nil, d.errf(n, "group %q: expected a program", g.Name)
+	}
+	if err := d.checkRTPrio(fmt.Sprintf("group %q", g.Name), g.Policy, g.RTPrio, policyNode, rtprioNode, n); err != nil {
+		return nil, err
 	}
 	return g, nil
 }
@@ -687,7 +752,7 @@ func (d *ydec) op(n *yaml.Node) (Op, error) {
 		op.Nice, err = d.integer(v, "nice", -20, 19)
 	case "policy":
 		op.Kind = OpPolicy
-		op.Policy, err = d.policy(v, "policy")
+		op.Policy, op.RTPrio, err = d.policyOp(v)
 	case "cgroup":
 		op.Kind = OpCgroup
 		op.Name, err = d.str(v, "cgroup")
