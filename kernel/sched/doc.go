@@ -1,6 +1,7 @@
 // Package sched is scxsim's scheduling core: the part of kernel/sched/core.c
-// that every scheduling class plugs into, plus a weighted-fair class for
-// tasks that are not on sched_ext.
+// that every scheduling class plugs into, plus the real-time class
+// (SCHED_FIFO, SCHED_RR) and a weighted-fair class for tasks that are not on
+// sched_ext.
 //
 // Everything is driven by explicit calls from the simulation engine; there
 // are no goroutines and no wall clock. Time comes from Host.Now. The engine
@@ -21,13 +22,51 @@
 //	Core.Schedule              __schedule(SM_PREEMPT) on a pending resched
 //	Core.SetAffinity           __set_cpus_allowed_ptr()
 //	Core.SetNice               set_user_nice()
-//	Core.SetPolicy             sched_setscheduler() (SCHED_NORMAL/BATCH/IDLE/EXT)
+//	Core.SetScheduler          sched_setscheduler() (SCHED_NORMAL/BATCH/IDLE/EXT,
+//	                           SCHED_FIFO/RR with an rt priority 1..99)
 //	Core.SetOnline             CPU hotplug (sched_cpu_activate/deactivate)
 //	Core.MoveCgroup            cgroup migration (cpu controller)
 //
-// Classes are ordered as in the kernel: fair above ext above idle (stop,
-// deadline and RT are not modelled). The ext class is provided by package
-// kernel/scx through the Ext interface.
+// Classes are ordered as in the kernel: rt above fair above ext above idle
+// (stop and deadline tasks are not modelled). The ext class is provided by
+// package kernel/scx through the Ext interface.
+//
+// The RT class (rt.go) follows rt.c: per-CPU FIFO lists indexed by a
+// priority bitmap, the head of the best list runs, a preempted task keeps
+// its place, SCHED_RR tasks get 100 ms slices (in ticks) and go behind
+// their peers when one ends, and a waking task preempts a less important
+// one (or any lower class) at once. select_task_rq_rt() keeps a waking
+// task on its CPU unless an RT task at least as important (or one that
+// cannot move) runs there, then takes the CPU of the lowest cpupri level
+// (no RT task: idle and fair alike) below the task's; ties go to the
+// previous CPU, then the first of its LLC, its node, the machine (the
+// kernel walks sched domains from this_cpu). Overloaded CPUs push their
+// best waiting task to such a CPU after a switch to RT and when an RT task
+// wakes behind one at least as important; a CPU whose RT task stops pulls
+// the best waiting task of each overloaded CPU, in CPU order. Not
+// modelled: priority inheritance, the push of an equal-priority waker,
+// capacity fitness, RT group scheduling. As in the kernel without
+// CONFIG_RT_GROUP_SCHED there is no RT throttling (sched_rt_runtime_us):
+// the deadline servers protect the classes below.
+//
+// The deadline servers (dlserver.go) stand in for deadline.c's fair_server
+// and the ext class's ext_server, deferred, 50 ms of runtime per 1 s
+// period. Simplified: there is no deadline class; a server is a per-CPU
+// state machine whose class is picked before the RT class while it is
+// boosted (the earliest deadline first if both are). A server starts when
+// its class has a queued task while a higher class has one too (RT for
+// fair; RT or fair for ext, whose tasks fair can starve in partial mode)
+// and stops when its class has no queued task: the kernel starts it with
+// the class's first task and stops it lazily. From the start a period
+// runs; time the class gets in the background comes off the runtime, and
+// using it all starts a new period. When only the runtime is left of the
+// period (the zero-laxity point) the server boosts its class until the
+// runtime is used (charged at ticks and switches, so up to a tick late),
+// then waits for the deadline and, the starvation having been seen, runs
+// again at once with a new runtime and deadline: a class starved on a CPU
+// gets 50 ms at 950 ms, then 50 ms at the start of every second. Idle time
+// is not charged, admission control and the servers' bandwidth
+// parameters (debugfs) are not modelled.
 //
 // The fair class is vruntime based in the style of CFS: each runnable task
 // accrues vruntime at NICE_0_LOAD/weight per ns of execution, the leftmost
