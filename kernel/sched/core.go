@@ -118,6 +118,9 @@ type Core struct {
 
 	inSchedule int
 	wakerCPU   int
+	// enqExtra adds enqueue flags to the enqueue ending the current
+	// changeTask (ENQUEUE_HEAD for a task losing priority).
+	enqExtra int
 }
 
 // New builds the core for machine m. Every possible CPU gets a runqueue with
@@ -902,8 +905,10 @@ func (c *Core) changeTask(p *Task, deqFlags int, fn func(rq *RQ)) {
 		if deqFlags&DequeueMove != 0 {
 			enq |= EnqueueMove
 		}
+		enq |= c.enqExtra
 		c.activateTask(rq, p, enq)
 	}
+	c.enqExtra = 0
 	if running {
 		p.class.SetNext(rq, p, false)
 	}
@@ -1032,6 +1037,12 @@ func (c *Core) SetScheduler(p *Task, pol Policy, rtPriority int) error {
 		p.policy = pol
 		p.rtPriority = rtPriority
 		p.prio = normalPrio(pol, rtPriority, p.nice)
+		if oldPrio < p.prio && rq != nil && (pol == PolicyFIFO || pol == PolicyRR) {
+			// An RT task losing priority goes to the head of its
+			// new list, as __sched_setscheduler() queues it (the
+			// flag is not passed to the other classes here).
+			c.enqExtra = EnqueueHead
+		}
 		c.setLoadWeight(p)
 		// set_load_weight(p, true): the current class reweights.
 		if rq != nil {

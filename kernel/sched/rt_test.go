@@ -284,3 +284,37 @@ func TestFairServer(t *testing.T) {
 		}
 	}
 }
+
+// Priority changes (prio_changed_rt()): a running task lowered to the
+// priority of a waiting one keeps the CPU (it goes to the head of its new
+// list); one lowered below it yields; a waiting task raised above the
+// running one preempts it.
+func TestRTPrioChange(t *testing.T) {
+	cases := []struct {
+		name    string
+		who     string // "a" (running, prio 50) or "b" (waiting, prio 30)
+		newPrio int
+		runs    string
+	}{
+		{"lowered to the waiter's prio keeps running", "a", 30, "a"},
+		{"lowered below the waiter yields", "a", 20, "b"},
+		{"waiter raised above preempts", "b", 60, "b"},
+		{"waiter raised to equal waits", "b", 50, "a"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := schedtest.New(machine(t, "1x1x1x1"), sched.Options{})
+			a := spawn(t, d, sched.TaskSpec{Comm: "a", Policy: sched.PolicyFIFO, RTPriority: 50, CPU: 0}, schedtest.Behavior{})
+			b := spawn(t, d, sched.TaskSpec{Comm: "b", Policy: sched.PolicyFIFO, RTPriority: 30, CPU: 0}, schedtest.Behavior{})
+			d.Run(10_000_000)
+			p := map[string]*sched.Task{"a": a, "b": b}
+			if err := d.Core.SetScheduler(p[c.who], sched.PolicyFIFO, c.newPrio); err != nil {
+				t.Fatal(err)
+			}
+			d.Run(20_000_000)
+			if cur := d.Core.RQ(0).Curr(); cur != p[c.runs] {
+				t.Fatalf("%s runs, want %s", cur.Comm, c.runs)
+			}
+		})
+	}
+}
