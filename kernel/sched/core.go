@@ -77,8 +77,10 @@ func (rq *RQ) ChargeCurr(p *Task) uint64 {
 	d := now - p.execStart
 	p.execStart = now
 	p.SumExecRuntime += d
-	if s := rq.serverFor(p.class); s != nil && s.active {
-		s.consume(d)
+	if rq.fairServer.active || rq.extServer.active {
+		if s := rq.serverFor(p.class); s != nil && s.active {
+			s.consume(d)
+		}
 	}
 	return d
 }

@@ -11,12 +11,9 @@ const (
 // sched_dl_entity with dl_server and dl_defer set) for the tasks of one
 // class on one CPU. See the package doc for what is simplified.
 type dlServer struct {
-	rq    *RQ
-	class func() Class // the class served (fair, or the ext class when installed)
-	// starving reports whether a higher class has queued tasks on rq:
-	// the server only starts under such pressure.
-	starving func() bool
-	nr       int // tasks of the class queued on rq, the running one included
+	rq  *RQ
+	ext bool // serves the ext class (rq->ext_server), else fair
+	nr  int  // tasks of the class queued on rq, the running one included
 
 	active       bool
 	deferRunning bool // dl_defer_running: the starvation was seen; the server runs at each replenish
@@ -27,6 +24,28 @@ type dlServer struct {
 	deadline  uint64
 	runtime   int64
 	gen       uint64 // invalidates armed timers (hrtimer_try_to_cancel)
+}
+
+// class returns the class served, nil for ext when none is installed.
+func (s *dlServer) class() Class {
+	c := s.rq.core
+	if !s.ext {
+		return c.fair
+	}
+	if c.ext == nil {
+		return nil
+	}
+	return c.ext
+}
+
+// starving reports whether a higher class has queued tasks on the CPU
+// (RT for fair; RT or fair for ext): the server only starts under such
+// pressure.
+func (s *dlServer) starving() bool {
+	if s.ext {
+		return s.rq.rt.nr > 0 || s.rq.fairServer.nr > 0
+	}
+	return s.rq.rt.nr > 0
 }
 
 // Start mirrors dl_server_start() for a deferred server: a new period from
@@ -159,10 +178,11 @@ func (c *Core) serverCount(rq *RQ, cl Class, delta int) {
 	if delta < 0 {
 		return
 	}
-	for _, s := range [2]*dlServer{&rq.fairServer, &rq.extServer} {
-		if !s.active && s.nr > 0 && s.class() != nil && s.starving() {
-			s.start()
-		}
+	if f := &rq.fairServer; !f.active && f.nr > 0 && rq.rt.nr > 0 {
+		f.start()
+	}
+	if x := &rq.extServer; !x.active && x.nr > 0 && x.starving() && x.class() != nil {
+		x.start()
 	}
 }
 
@@ -192,17 +212,8 @@ func (c *Core) serverPick(rq *RQ) *Task {
 }
 
 func (c *Core) initServers(rq *RQ) {
-	rq.fairServer = dlServer{rq: rq,
-		class:    func() Class { return c.fair },
-		starving: func() bool { return rq.rt.nr > 0 }}
-	rq.extServer = dlServer{rq: rq,
-		class: func() Class {
-			if c.ext == nil {
-				return nil
-			}
-			return c.ext
-		},
-		starving: func() bool { return rq.rt.nr > 0 || rq.fairServer.nr > 0 }}
+	rq.fairServer = dlServer{rq: rq}
+	rq.extServer = dlServer{rq: rq, ext: true}
 }
 
 // FairServerBoosting and ExtServerBoosting report whether the CPU's fair
