@@ -103,3 +103,71 @@ func checkQueue(f *fairRQ) (int, error) {
 	}
 	return h, nil
 }
+
+// CheckRT verifies the RT class's state on every CPU: each queued RT task
+// is in its priority's list exactly once, the bitmap, counts, pushable
+// flags and overload flags agree, the running RT task is the rq's
+// current, and each deadline server counts its class's queued tasks.
+func (c *Core) CheckRT() error {
+	overloaded := 0
+	for _, rq := range c.rqs {
+		if rq == nil {
+			continue
+		}
+		r := &rq.rt
+		n, push := 0, 0
+		for prio := range r.queue {
+			l := r.queue[prio]
+			if (len(l) > 0) != (r.bitmap[prio/64]&(1<<(prio%64)) != 0) {
+				return fmt.Errorf("cpu %d: prio %d: %d tasks, bitmap disagrees", rq.CPU, prio, len(l))
+			}
+			for _, p := range l {
+				if p.prio != prio || p.class != Class(c.rt) || !p.onRQ || p.cpu != rq.CPU || !p.rt.queued {
+					return fmt.Errorf("cpu %d: %v in prio %d list: prio %d class %s onRQ %v cpu %d", rq.CPU, p, prio, p.prio, p.class.Name(), p.onRQ, p.cpu)
+				}
+				want := rq.curr != p && p.nrCPUs > 1 && !p.MigrationDisabled()
+				if p.rt.pushable != want {
+					return fmt.Errorf("cpu %d: %v pushable %v, want %v", rq.CPU, p, p.rt.pushable, want)
+				}
+				if p.rt.pushable {
+					push++
+				}
+				n++
+			}
+		}
+		if n != r.nr || push != r.pushable {
+			return fmt.Errorf("cpu %d: %d queued (nr %d), %d pushable (count %d)", rq.CPU, n, r.nr, push, r.pushable)
+		}
+		if r.overload != (r.nr > 1 && r.pushable > 0) {
+			return fmt.Errorf("cpu %d: overload %v with nr %d pushable %d", rq.CPU, r.overload, r.nr, r.pushable)
+		}
+		if r.overload {
+			overloaded++
+		}
+		if rq.curr.class == Class(c.rt) && r.currTask != rq.curr {
+			return fmt.Errorf("cpu %d: runs %v, rt curr %v", rq.CPU, rq.curr, r.currTask)
+		}
+		nf, nx := 0, 0
+		for _, p := range c.tasks {
+			if p == nil || !p.onRQ || p.cpu != rq.CPU {
+				continue
+			}
+			if p.class == Class(c.rt) && !p.rt.queued {
+				return fmt.Errorf("cpu %d: %v on rq but not in the RT lists", rq.CPU, p)
+			}
+			if p.class == Class(c.fair) {
+				nf++
+			}
+			if c.ext != nil && p.class == Class(c.ext) {
+				nx++
+			}
+		}
+		if nf != rq.fairServer.nr || nx != rq.extServer.nr {
+			return fmt.Errorf("cpu %d: %d fair %d ext queued, servers count %d and %d", rq.CPU, nf, nx, rq.fairServer.nr, rq.extServer.nr)
+		}
+	}
+	if overloaded != c.rt.nrOverloaded {
+		return fmt.Errorf("%d overloaded CPUs, count %d", overloaded, c.rt.nrOverloaded)
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package sched_test
 
 import (
 	"errors"
+	"math/rand/v2"
 	"syscall"
 	"testing"
 
@@ -316,5 +317,55 @@ func TestRTPrioChange(t *testing.T) {
 				t.Fatalf("%s runs, want %s", cur.Comm, c.runs)
 			}
 		})
+	}
+}
+
+// A random mix of RT and fair tasks waking, blocking, changing policy,
+// priority and affinity, and CPUs going off and on line keeps the RT
+// class's queues, counts and overload state consistent.
+func TestRTStress(t *testing.T) {
+	for seed := int64(1); seed <= 4; seed++ {
+		rng := rand.New(rand.NewPCG(uint64(seed), 7))
+		d := schedtest.New(machine(t, "1x1x4x1"), sched.Options{})
+		var ps []*sched.Task
+		for i := 0; i < 12; i++ {
+			spec := sched.TaskSpec{CPU: rng.IntN(4)}
+			if i%2 == 0 {
+				spec.Policy, spec.RTPriority = sched.PolicyRR, 1+rng.IntN(5)
+				if i%4 == 0 {
+					spec.Policy = sched.PolicyFIFO
+				}
+			}
+			b := schedtest.Behavior{Run: uint64(1+rng.IntN(20)) * 1_000_000, Sleep: uint64(1+rng.IntN(20)) * 1_000_000}
+			ps = append(ps, spawn(t, d, spec, b))
+		}
+		for step := 0; step < 300; step++ {
+			p := ps[rng.IntN(len(ps))]
+			switch rng.IntN(5) {
+			case 0:
+				if rng.IntN(2) == 0 {
+					_ = d.Core.SetScheduler(p, sched.PolicyFIFO, 1+rng.IntN(5))
+				} else {
+					_ = d.Core.SetScheduler(p, sched.PolicyNormal, 0)
+				}
+			case 1:
+				m := topo.NewCPUMask(4)
+				m.Set(rng.IntN(4))
+				m.Set(rng.IntN(4))
+				_ = d.Core.SetAffinity(p, m)
+			case 2:
+				_ = d.Core.SetAffinity(p, all(4))
+			case 3:
+				cpu := 1 + rng.IntN(3)
+				_ = d.Core.SetOnline(cpu, !d.Core.RQ(cpu).Online())
+			}
+			d.Run(d.Now() + uint64(rng.IntN(3_000_000)))
+			if err := d.Core.CheckRT(); err != nil {
+				t.Fatalf("seed %d step %d: %v", seed, step, err)
+			}
+			if err := d.Core.CheckFair(); err != nil {
+				t.Fatalf("seed %d step %d: %v", seed, step, err)
+			}
+		}
 	}
 }

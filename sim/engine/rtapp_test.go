@@ -102,6 +102,18 @@ func TestRTAppKeys(t *testing.T) {
 				t.Errorf("warnings %q", r.res.Warnings)
 			}
 		}},
+		{"SCHED_FIFO priorities", "1x1x1x1", `{"tasks": {
+			"hi": {"policy": "SCHED_FIFO", "priority": 60, "run": 10000, "timer": {"ref": "t", "period": 20000}},
+			"lo": {"policy": "SCHED_FIFO", "priority": 30, "run": 1000000},
+			"fair": {"run": 1000000}}}`, 1000 * ms, func(t *testing.T, r *run) {
+			// hi takes half the CPU at once every period; lo the rest;
+			// the fair hog only what the fair server gives (50 ms at
+			// 950 ms).
+			hi, lo, fair := r.task(t, "hi-0").RuntimeNS, r.task(t, "lo-0").RuntimeNS, r.task(t, "fair-0").RuntimeNS
+			if hi < 480*ms || hi > 520*ms || lo < 420*ms || fair > 55*ms || fair < 45*ms {
+				t.Errorf("hi %d lo %d fair %d ns", hi, lo, fair)
+			}
+		}},
 		{"priority per phase", "1x1x1x1", `{"tasks": {
 			"a": {"phases": {"p0": {"priority": 5, "run": 100000}}},
 			"b": {"run": 100000}}}`, 2000 * ms, func(t *testing.T, r *run) {
