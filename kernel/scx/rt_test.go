@@ -1,12 +1,15 @@
 package scx_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/scxsim/scxsim/kernel/sched"
 	"github.com/scxsim/scxsim/kernel/sched/schedtest"
 	"github.com/scxsim/scxsim/kernel/scx"
+	"github.com/scxsim/scxsim/kernel/scx/goscheds"
 	"github.com/scxsim/scxsim/kernel/topo"
 )
 
@@ -84,5 +87,82 @@ func TestExtServer(t *testing.T) {
 		if got < want || got > want+5*e.c.TickNS() {
 			t.Errorf("under a %s hog: ext task ran %d ns in 4.9 s, want about %d", starver, got, want)
 		}
+	}
+}
+
+// A FIFO scheduler under random RT pressure: RT tasks take CPUs from ext
+// tasks, cpu_release() (reason RT) re-enqueues the local DSQ at random,
+// cpu_acquire() follows, ext tasks starved by the RT hog pinned to CPU 3
+// get the ext server's time; the scheduler never errs, every ext task
+// runs, and after it is unregistered every task still runs; RT tasks stay
+// RT throughout.
+func TestExtUnderRTStress(t *testing.T) {
+	for seed := uint64(1); seed <= 10; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			e := newEnv(t, "1x1x2x2", topo.Linear)
+			rng := rand.New(rand.NewPCG(seed, seed*13))
+			var tasks, rts []*sched.Task
+			for i := 0; i < 8; i++ {
+				b := schedtest.Behavior{}
+				if i%2 == 1 {
+					b = schedtest.Behavior{Run: uint64(1+rng.IntN(5)) * 700_000, Sleep: uint64(1+rng.IntN(5)) * 300_000}
+				}
+				spec := sched.TaskSpec{CPU: i % 4}
+				if i == 7 {
+					spec.CPUs = mask(4, 3)
+				}
+				tasks = append(tasks, e.spawn(fmt.Sprint("t", i), b, spec))
+			}
+			for i := 0; i < 3; i++ {
+				b := schedtest.Behavior{Run: uint64(1+rng.IntN(30)) * 1_000_000, Sleep: uint64(1+rng.IntN(10)) * 1_000_000}
+				rts = append(rts, e.spawn(fmt.Sprint("rt", i), b, sched.TaskSpec{CPU: i, Policy: sched.PolicyRR, RTPriority: 1 + i}))
+			}
+			rts = append(rts, e.spawn("rthog", schedtest.Behavior{}, sched.TaskSpec{CPUs: mask(4, 3), Policy: sched.PolicyFIFO, RTPriority: 50}))
+			f := &goscheds.FIFO{X: e.x}
+			o := f.Ops("fifo", 0)
+			rel, acq := 0, 0
+			o.CPURelease = func(cpu int32, a scx.CPUReleaseArgs) {
+				if a.Reason != scx.CPUPreemptRT || a.Task.Class() != e.c.RTClass() {
+					t.Errorf("cpu_release reason %d for %s", a.Reason, a.Task)
+				}
+				rel++
+				if rng.IntN(2) == 0 {
+					e.x.ReenqueueLocal()
+				}
+			}
+			o.CPUAcquire = func(cpu int32) { acq++ }
+			sch := e.register(o)
+			e.d.Run(2_500_000_000)
+			if sch.ExitKind() != scx.ExitNone {
+				t.Fatalf("scheduler exited: %s", sch.ExitInfo().Msg)
+			}
+			if rel == 0 || acq == 0 || acq > rel {
+				t.Fatalf("%d releases, %d acquires", rel, acq)
+			}
+			for _, p := range tasks {
+				if e.d.Runtime(p) == 0 {
+					t.Fatalf("%s never ran", p)
+				}
+			}
+			e.x.Unregister(sch)
+			before := make([]uint64, len(tasks))
+			for i, p := range tasks {
+				before[i] = e.d.Runtime(p)
+			}
+			e.d.Run(e.d.Now() + 2_000_000_000)
+			for i, p := range tasks {
+				if p.Class() != e.c.FairClass() {
+					t.Fatalf("%s left in %s", p, p.Class().Name())
+				}
+				if e.d.Runtime(p)-before[i] == 0 {
+					t.Fatalf("%s lost after the scheduler went away", p)
+				}
+			}
+			for _, p := range rts {
+				if p.Class() != e.c.RTClass() || e.d.Runtime(p) == 0 {
+					t.Fatalf("%s in %s ran %d", p, p.Class().Name(), e.d.Runtime(p))
+				}
+			}
+		})
 	}
 }
