@@ -24,19 +24,23 @@ type RQ struct {
 	online    bool
 	// needResched is TIF_NEED_RESCHED of the current task.
 	needResched bool
-	clock       uint64
+	// dlActive counts the active deadline servers (fairServer,
+	// extServer): the hot paths skip them when 0.
+	dlActive uint8
+	clock    uint64
 	// NrSwitches counts context switches (rq->nr_switches).
 	NrSwitches uint64
 
 	fair fairRQ
-	rt   rtRQ
-	// fairServer and extServer are the deadline servers of the fair and
-	// ext classes (rq->fair_server, rq->ext_server).
-	fairServer, extServer dlServer
 	// Ext is the ext class's per-rq state (struct scx_rq).
 	Ext any
 	// draining is set while an offline CPU pushes its tasks away.
 	draining bool
+
+	rt rtRQ
+	// fairServer and extServer are the deadline servers of the fair and
+	// ext classes (rq->fair_server, rq->ext_server).
+	fairServer, extServer dlServer
 }
 
 // Core returns the core the rq belongs to.
@@ -68,8 +72,19 @@ func (rq *RQ) NextClass() Class { return rq.nextClass }
 func (rq *RQ) NeedResched() bool { return rq.needResched }
 
 // ChargeCurr charges p, rq's current task, for the time since it was last
-// charged and returns that delta (the common part of update_curr()).
+// charged and returns that delta (the common part of update_curr()),
+// also to the deadline server of p's class (dl_server_update()).
 func (rq *RQ) ChargeCurr(p *Task) uint64 {
+	d := rq.chargeCurr(p)
+	if d != 0 && rq.dlActive != 0 {
+		rq.chargeServer(p, d)
+	}
+	return d
+}
+
+// chargeCurr is ChargeCurr without the server, small enough to inline in
+// the fair class's hot path, which charges the server itself.
+func (rq *RQ) chargeCurr(p *Task) uint64 {
 	now := rq.clock
 	if now <= p.execStart {
 		return 0
@@ -77,12 +92,14 @@ func (rq *RQ) ChargeCurr(p *Task) uint64 {
 	d := now - p.execStart
 	p.execStart = now
 	p.SumExecRuntime += d
-	if rq.fairServer.active || rq.extServer.active {
-		if s := rq.serverFor(p.class); s != nil && s.active {
-			s.consume(d)
-		}
-	}
 	return d
+}
+
+// chargeServer charges d of p's run time to its class's deadline server.
+func (rq *RQ) chargeServer(p *Task, d uint64) {
+	if s := rq.serverFor(p.class); s != nil && s.active {
+		s.consume(d)
+	}
 }
 
 // Options tune the core.
@@ -757,7 +774,7 @@ func (c *Core) pickNextTask(rq *RQ, prev *Task, prevPut bool) *Task {
 		}
 	}
 	var next *Task
-	if rq.fairServer.boosting || rq.extServer.boosting {
+	if rq.dlActive != 0 {
 		next = c.serverPick(rq)
 	}
 	for _, cl := range classes {

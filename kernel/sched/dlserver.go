@@ -51,6 +51,9 @@ func (s *dlServer) starving() bool {
 // Start mirrors dl_server_start() for a deferred server: a new period from
 // now, and the zero-laxity timer at deadline - runtime.
 func (s *dlServer) start() {
+	if !s.active {
+		s.rq.dlActive++
+	}
 	s.active = true
 	s.deferRunning = false
 	s.boosting, s.throttled = false, false
@@ -83,6 +86,7 @@ func (s *dlServer) stop() {
 		return
 	}
 	boosting := s.boosting
+	s.rq.dlActive--
 	s.active, s.boosting, s.deferRunning, s.throttled = false, false, false, false
 	s.gen++
 	if boosting {

@@ -116,8 +116,12 @@ func (c *Core) CheckRT() error {
 		}
 		r := &rq.rt
 		n, push := 0, 0
-		for prio := range r.queue {
-			l := r.queue[prio]
+		var lists [MaxRTPrio][]*Task
+		if r.queue != nil {
+			lists = *r.queue
+		}
+		for prio := range lists {
+			l := lists[prio]
 			if (len(l) > 0) != (r.bitmap[prio/64]&(1<<(prio%64)) != 0) {
 				return fmt.Errorf("cpu %d: prio %d: %d tasks, bitmap disagrees", rq.CPU, prio, len(l))
 			}

@@ -300,9 +300,12 @@ func (fc *fairClass) UpdateCurr(rq *RQ) {
 	if p == nil || rq.curr != p {
 		return
 	}
-	d := rq.ChargeCurr(p)
+	d := rq.chargeCurr(p)
 	if d == 0 {
 		return
+	}
+	if rq.dlActive != 0 {
+		rq.chargeServer(p, d)
 	}
 	if se := &p.fair; se.parent == nil {
 		// A root task: one level, and the root has no bandwidth limit.

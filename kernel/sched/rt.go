@@ -32,7 +32,8 @@ type rtEntity struct {
 // rtRQ is struct rt_rq: the CPU's RT tasks in a bitmap-indexed array of
 // FIFO lists, one per priority (struct rt_prio_array).
 type rtRQ struct {
-	queue    [MaxRTPrio][]*Task
+	// queue is allocated with the CPU's first RT task, keeping RQ small.
+	queue    *[MaxRTPrio][]*Task
 	bitmap   [2]uint64
 	nr       int // rt_nr_running: queued RT tasks, the running one included
 	pushable int // queued, not running, allowed elsewhere
@@ -101,6 +102,9 @@ func (rc *rtClass) setPushable(rq *RQ, p *Task) {
 // (the head with ENQUEUE_HEAD, its old place after a SAVE-only dequeue).
 func (rc *rtClass) Enqueue(rq *RQ, p *Task, flags int) {
 	r := &rq.rt
+	if r.queue == nil {
+		r.queue = new([MaxRTPrio][]*Task)
+	}
 	l := r.queue[p.prio]
 	switch {
 	case flags&EnqueueRestore != 0 && p.rt.savedIdx >= 0 && p.rt.savedIdx <= len(l):
@@ -211,7 +215,7 @@ func (rc *rtClass) SetNext(rq *RQ, p *Task, first bool) {
 // UpdateCurr mirrors update_curr_rt().
 func (rc *rtClass) UpdateCurr(rq *RQ) {
 	if p := rq.curr; p.class == Class(rc) {
-		rq.ChargeCurr(p)
+		rq.chargeCurr(p)
 	}
 }
 

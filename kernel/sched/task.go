@@ -118,11 +118,7 @@ type Task struct {
 
 	policy Policy
 	nice   int
-	// rtPriority is p->rt_priority; prio is p->prio (= normal_prio, no
-	// priority inheritance).
-	rtPriority int
-	prio       int
-	weight     uint32 // load weight (set_load_weight())
+	weight uint32 // load weight (set_load_weight())
 
 	// cpus is p->cpus_ptr / cpus_mask; nrCPUs its weight.
 	cpus   topo.CPUMask
@@ -154,7 +150,6 @@ type Task struct {
 	runnableSince uint64
 
 	fair fairEntity
-	rt   rtEntity
 
 	// Ext is the sched_ext entity (struct sched_ext_entity), owned by the
 	// ext class (package kernel/scx).
@@ -165,6 +160,12 @@ type Task struct {
 
 	pendingMigration bool
 	migrating        bool
+
+	// rtPriority is p->rt_priority; prio is p->prio (= normal_prio, no
+	// priority inheritance).
+	rtPriority int
+	prio       int
+	rt         rtEntity
 }
 
 // Policy returns the scheduling policy.
