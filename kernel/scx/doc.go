@@ -76,6 +76,15 @@
 // above its next class, so an SCX_ENQ_LAST insert made from
 // put_prev_task_scx() needs the scheduler's own kick, as in the kernel.
 //
+// SCHED_FIFO/SCHED_RR tasks are in the core's RT class above fair and ext,
+// whatever the scheduler's mode: when one takes a CPU from an ext task,
+// ops.cpu_release() gets SCX_CPU_PREEMPT_RT and the RT task
+// (preempt_reason_from_class(); the fair class gives UNKNOWN, and there is
+// no stop or deadline class), and ops.cpu_acquire() follows when the CPU
+// next dispatches for ext. Ext tasks starved by RT (or, in partial mode, by
+// fair) tasks get the ext deadline server's 50 ms per second
+// (rq->ext_server), modelled by package kernel/sched.
+//
 // Ops run on the CPU of the runqueue they lock (ops.select_cpu() on the
 // waker's): the kernel runs the wakeup's ops.runnable()/ops.enqueue() on the
 // waker's CPU, which bpf_get_smp_processor_id() and per-CPU maps would see.
@@ -85,8 +94,6 @@
 // SCX_TASK_PROTECTED, bypass-mode load balancing between bypass DSQs,
 // SCX_OPS_ALLOW_QUEUED_WAKEUP (there is no queued wakeup), the
 // NUMA-distance order of per-node idle searches (node id order is used),
-// the ext dl_server (rq->ext_server: in partial mode the kernel grants ext
-// tasks starved by the fair class a deferred 5% bandwidth; here fair always
-// wins), and the watchdog as a workqueue item (it is a host timer, so a
+// and the watchdog as a workqueue item (it is a host timer, so a
 // scheduler starving kworkers cannot trip "watchdog failed to check in").
 package scx

@@ -82,7 +82,7 @@ func (r *rtParser) warn(line int, format string, args ...any) {
 
 // rtGlobalKeys are rt-app's global keys with no effect on a simulation:
 // calibration (run durations are in reference-CPU time), logging, tracing,
-// memory locking, priority inheritance (no real-time class to inherit),
+// memory locking, priority inheritance (not modelled),
 // the mem/iorun buffers and slack accounting.
 var rtGlobalKeys = map[string]bool{
 	"calibration": true, "pi_enabled": true, "lock_pages": true, "logdir": true,
