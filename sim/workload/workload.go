@@ -40,7 +40,11 @@ type Cgroup struct {
 	Weight uint32
 	// QuotaUS and PeriodUS are cpu.max; QuotaUS 0 means "max".
 	QuotaUS, PeriodUS uint64
-	Line              int
+	// BurstUS is cpu.max.burst (0: none); at most QuotaUS.
+	BurstUS uint64
+	// Idle is cpu.idle: the group's entities weigh as SCHED_IDLE tasks.
+	Idle bool
+	Line int
 }
 
 // Policy names accepted for groups and the policy op.
@@ -233,6 +237,9 @@ func (w *Workload) Validate() error {
 		}
 		if p := parentPath(c.Path); !cgs[p] {
 			return lineErr(c.Line, "cgroup %q: parent %q is not declared before it", c.Path, p)
+		}
+		if c.QuotaUS > 0 && c.BurstUS > c.QuotaUS {
+			return lineErr(c.Line, "cgroup %q: burst %dus exceeds the cpu.max quota %dus (cpu.max.burst must be <= quota)", c.Path, c.BurstUS, c.QuotaUS)
 		}
 		cgs[c.Path] = true
 	}

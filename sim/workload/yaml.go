@@ -393,11 +393,12 @@ func (d *ydec) seq(n *yaml.Node, what string, fn func(*yaml.Node) error) error {
 }
 
 func (d *ydec) cgroup(n *yaml.Node) (Cgroup, error) {
-	kvs, err := d.fields(n, "cgroup", "path", "weight", "max")
+	kvs, err := d.fields(n, "cgroup", "path", "weight", "max", "burst", "idle")
 	if err != nil {
 		return Cgroup{}, err
 	}
 	c := Cgroup{Weight: 100, PeriodUS: 100000, Line: n.Line}
+	var weightN, burstN *yaml.Node
 	for _, kv := range kvs {
 		switch kv.key {
 		case "path":
@@ -412,7 +413,7 @@ func (d *ydec) cgroup(n *yaml.Node) (Cgroup, error) {
 			if err != nil {
 				return c, err
 			}
-			c.Weight = uint32(v)
+			c.Weight, weightN = uint32(v), kv.v
 		case "max":
 			s, err := d.str(kv.v, "cgroup max")
 			if err != nil {
@@ -423,16 +424,57 @@ func (d *ydec) cgroup(n *yaml.Node) (Cgroup, error) {
 				return c, d.errf(kv.v, "cgroup max: %v", err)
 			}
 			c.QuotaUS, c.PeriodUS = q, p
+		case "burst":
+			b, err := d.duration(kv.v, "cgroup burst")
+			if err != nil {
+				return c, err
+			}
+			if b%1000 != 0 {
+				return c, d.errf(kv.v, "cgroup burst: %s is not a whole number of microseconds (cpu.max.burst is in us)", kv.v.Value)
+			}
+			c.BurstUS, burstN = b/1000, kv.v
+		case "idle":
+			if c.Idle, err = d.boolean(kv.v, "cgroup idle"); err != nil {
+				return c, err
+			}
 		}
 	}
 	if c.Path == "" {
 		return c, d.errf(n, "cgroup: expected a path")
 	}
+	// tg_set_cfs_bandwidth() refuses a burst above the quota (a burst
+	// with quota "max" is kept and has no effect).
+	if burstN != nil && c.QuotaUS > 0 && c.BurstUS > c.QuotaUS {
+		return c, d.errf(burstN, "cgroup burst: %s exceeds the cpu.max quota %s (cpu.max.burst must be <= quota)", burstN.Value, fmtUS(c.QuotaUS))
+	}
+	// sched_group_set_shares() refuses any cpu.weight write on a group
+	// with cpu.idle 1, so a cgroup cannot have both.
+	if c.Idle && weightN != nil {
+		return c, d.errf(weightN, "cgroup weight: cannot be set on a cgroup with idle: true (the kernel refuses cpu.weight on an idle group with EINVAL)")
+	}
 	return c, nil
 }
 
+// fmtUS formats us microseconds as a duration for messages.
+func fmtUS(us uint64) string {
+	switch {
+	case us%1000_000 == 0:
+		return fmt.Sprintf("%ds", us/1000_000)
+	case us%1000 == 0:
+		return fmt.Sprintf("%dms", us/1000)
+	}
+	return fmt.Sprintf("%dus", us)
+}
+
+// Limits of tg_set_cfs_bandwidth(): min_cfs_quota_period, max_cfs_quota_period.
+const (
+	minCfsQuotaPeriodNS = 1_000_000
+	maxCfsQuotaPeriodNS = 1_000_000_000
+)
+
 // parseCPUMax parses cpu.max: "QUOTA PERIOD" with durations ("50ms
-// 100ms"), or "max" / "max PERIOD". Values are returned in us.
+// 100ms"), or "max" / "max PERIOD". Values are returned in us. It checks
+// what tg_set_cfs_bandwidth() checks: period in [1ms, 1s], quota >= 1ms.
 func parseCPUMax(s string) (quota, period uint64, err error) {
 	f := strings.Fields(s)
 	if len(f) < 1 || len(f) > 2 {
@@ -444,8 +486,11 @@ func parseCPUMax(s string) (quota, period uint64, err error) {
 		if err != nil {
 			return 0, 0, err
 		}
-		if p < 1000_000 || p > 1000_000_000 {
-			return 0, 0, fmt.Errorf("period %s out of range [1ms, 1s]", f[1])
+		if p < minCfsQuotaPeriodNS || p > maxCfsQuotaPeriodNS {
+			return 0, 0, fmt.Errorf("period %s out of range [1ms, 1s] (the kernel's min/max cfs quota period)", f[1])
+		}
+		if p%1000 != 0 {
+			return 0, 0, fmt.Errorf("period %s is not a whole number of microseconds", f[1])
 		}
 		period = p / 1000
 	}
@@ -456,8 +501,11 @@ func parseCPUMax(s string) (quota, period uint64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	if q < 1000_000 {
-		return 0, 0, fmt.Errorf("quota %s below 1ms", f[0])
+	if q < minCfsQuotaPeriodNS {
+		return 0, 0, fmt.Errorf("quota %s below 1ms (the kernel's min cfs quota)", f[0])
+	}
+	if q%1000 != 0 {
+		return 0, 0, fmt.Errorf("quota %s is not a whole number of microseconds", f[0])
 	}
 	return q / 1000, period, nil
 }
