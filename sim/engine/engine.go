@@ -219,6 +219,10 @@ type Engine struct {
 	// puts it back so the next run on it starts the same.
 	boot []topo.CPU
 
+	// limited lists the cgroups with a cpu.max quota, in declaration
+	// order, for their throttled time.
+	limited []*bwCgroup
+
 	warnings []string
 	err      error
 	exitInfo *metrics.ExitInfo
@@ -349,7 +353,12 @@ func (e *Engine) setup() error {
 		if err != nil {
 			return fmt.Errorf("cgroup %s: %w", c.Path, err)
 		}
-		if err := e.core.SetCgroupWeight(cg, c.Weight); err != nil {
+		if c.Idle {
+			// cpu.idle replaces the weight (the parser refuses both).
+			if err := e.core.SetCgroupIdle(cg, true); err != nil {
+				return fmt.Errorf("cgroup %s: cpu.idle: %w", c.Path, err)
+			}
+		} else if err := e.core.SetCgroupWeight(cg, c.Weight); err != nil {
 			return fmt.Errorf("cgroup %s: weight %d: %w", c.Path, c.Weight, err)
 		}
 		quota := uint64(math.MaxUint64)
@@ -360,10 +369,13 @@ func (e *Engine) setup() error {
 		if period == 0 {
 			period = 100000
 		}
-		if err := e.core.SetCgroupBandwidth(cg, period, quota, 0); err != nil {
+		if err := e.core.SetCgroupBandwidth(cg, period, quota, c.BurstUS); err != nil {
 			return fmt.Errorf("cgroup %s: cpu.max: %w", c.Path, err)
 		}
 		e.cgroups[c.Path] = cg
+		if c.QuotaUS > 0 {
+			e.limited = append(e.limited, &bwCgroup{path: c.Path, cg: cg})
+		}
 	}
 	for i, g := range w.Groups {
 		gs := &group{idx: i, w: g, rec: e.rec.AddGroup(g.Name), policy: policyOf(g.Policy), cg: e.cgroups[g.Cgroup]}
@@ -709,6 +721,7 @@ func (e *Engine) Run() (*metrics.Results, error) {
 			break
 		}
 		ev := e.q.pop()
+		e.chargeThrottled(ev.at)
 		e.now = ev.at
 		e.events++
 		e.dispatch(&ev)
@@ -727,6 +740,7 @@ func (e *Engine) Run() (*metrics.Results, error) {
 	if stop == "duration" && e.q.len() == 0 {
 		stop = "no more events"
 	}
+	e.chargeThrottled(e.end)
 	e.now = e.end
 	for _, c := range e.cpus {
 		if c != nil && c.curr != nil {
@@ -865,8 +879,17 @@ func (e *Engine) results(stop string) *metrics.Results {
 		if cg := e.cgroups[c.Path]; cg != nil {
 			c.Weight = cg.Weight
 			if cg.QuotaUS != math.MaxUint64 {
-				c.QuotaUS, c.PeriodUS = cg.QuotaUS, cg.PeriodUS
+				c.QuotaUS, c.PeriodUS, c.BurstUS = cg.QuotaUS, cg.PeriodUS, cg.BurstUS
+				bw := &metrics.CgroupBandwidth{}
+				bw.NrPeriods, bw.NrThrottled, _ = e.core.BandwidthStats(cg)
+				for _, l := range e.limited {
+					if l.cg == cg {
+						bw.ThrottledUS = l.throttledNS / 1000
+					}
+				}
+				c.Bandwidth = bw
 			}
+			c.Idle = cg.Idle
 		}
 	}
 	res.Scheduler = metrics.SchedulerResult{Name: e.cfg.Scheduler.Name(), Kind: e.cfg.Scheduler.Kind()}
@@ -890,4 +913,30 @@ func Run(cfg Config) (*metrics.Results, error) {
 		return nil, err
 	}
 	return e.Run()
+}
+
+// bwCgroup is a cgroup with a cpu.max quota and the time its per-CPU
+// queues have spent throttled so far.
+type bwCgroup struct {
+	path        string
+	cg          *sched.Cgroup
+	throttledNS uint64
+}
+
+// chargeThrottled adds the time from now to at to the throttled time of
+// every throttled queue of a limited cgroup: cpu.stat's throttled_usec
+// sums throttled time over a group's CPUs. Throttling changes only inside
+// events, so sampling it between them is exact.
+func (e *Engine) chargeThrottled(at uint64) {
+	if len(e.limited) == 0 || at <= e.now {
+		return
+	}
+	d := at - e.now
+	for _, l := range e.limited {
+		for _, c := range e.cpus {
+			if c != nil && e.core.Throttled(l.cg, c.id) {
+				l.throttledNS += d
+			}
+		}
+	}
 }

@@ -107,9 +107,21 @@ type CgroupResult struct {
 	Weight    uint32  `json:"weight"`
 	QuotaUS   uint64  `json:"quota_us,omitempty"`
 	PeriodUS  uint64  `json:"period_us,omitempty"`
+	BurstUS   uint64  `json:"burst_us,omitempty"`
+	Idle      bool    `json:"idle,omitempty"`
 	Tasks     int     `json:"tasks"`
 	RuntimeNS uint64  `json:"runtime_ns"`
 	Share     float64 `json:"share"`
+	// Bandwidth is present for a cgroup with a cpu.max quota.
+	Bandwidth *CgroupBandwidth `json:"bandwidth,omitempty"`
+}
+
+// CgroupBandwidth is a cgroup's cpu.stat bandwidth figures at the end of
+// the run, as the fair class tracked them.
+type CgroupBandwidth struct {
+	NrPeriods   uint64 `json:"nr_periods"`
+	NrThrottled uint64 `json:"nr_throttled"`
+	ThrottledUS uint64 `json:"throttled_usec"`
 }
 
 // CPUResult is one CPU's figures.
