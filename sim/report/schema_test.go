@@ -41,6 +41,8 @@ func full() *metrics.Results {
 	res := r.Finish(1e9, []int{0, 1}, true)
 	res.Run = metrics.RunInfo{Scheduler: "builtin:x", Topology: "1x1x2x1", CPUs: 2, Workload: "w", DurationNS: 1e9, Seed: 1, HZ: 1000, StopReason: "duration", EventsTotal: 9}
 	res.Cgroups[1].Weight, res.Cgroups[1].QuotaUS, res.Cgroups[1].PeriodUS = 100, 50000, 100000
+	res.Cgroups[1].BurstUS, res.Cgroups[1].Idle = 10000, true
+	res.Cgroups[1].Bandwidth = &metrics.CgroupBandwidth{NrPeriods: 10, NrThrottled: 4, ThrottledUS: 120000}
 	res.Scheduler = metrics.SchedulerResult{Name: "builtin:x", Kind: "bpf",
 		Ops:     []metrics.OpCount{{Op: "enqueue", Calls: 4, Insns: 40, InsnsPerCall: 10}},
 		Exit:    &metrics.ExitInfo{Kind: "error", Reason: "runtime error", Msg: "boom", AtNS: 5e8},
@@ -111,7 +113,7 @@ func TestSchemaDocumentsJSON(t *testing.T) {
 	secs := schemaSections(t)
 	// Which SCHEMA.md section documents the keys of each object.
 	where := map[string]string{"": "Top level", "run": "`run`", "run.effects": "`run`", "summary": "`summary`",
-		"groups[]": "`groups[]`", "cgroups[]": "`cgroups[]`", "cpus[]": "`cpus[]`", "scheduler": "`scheduler`",
+		"groups[]": "`groups[]`", "cgroups[]": "`cgroups[]`", "cgroups[].bandwidth": "`cgroups[]`", "cpus[]": "`cpus[]`", "scheduler": "`scheduler`",
 		"scheduler.ops[]": "`scheduler`", "scheduler.exit": "`scheduler`", "scheduler.streams[]": "`scheduler`",
 		"tasks[]": "`tasks[]` (with `--tasks`)"}
 	var paths []string

@@ -110,13 +110,40 @@ func Text(w io.Writer, r *metrics.Results) error {
 	if len(r.Cgroups) > 1 || (len(r.Cgroups) == 1 && r.Cgroups[0].Path != "/") {
 		b.printf("\ncgroups\n")
 		tw = tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "  path\tweight\tcpu.max\ttasks\truntime\tshare\n")
+		// The bandwidth columns appear only when some cgroup has a
+		// cpu.max quota.
+		limits := false
+		for _, c := range r.Cgroups {
+			limits = limits || c.Bandwidth != nil
+		}
+		if limits {
+			fmt.Fprintf(tw, "  path\tweight\tcpu.max\tburst\ttasks\truntime\tshare\tperiods\tthrottled\tthrottled time\n")
+		} else {
+			fmt.Fprintf(tw, "  path\tweight\tcpu.max\ttasks\truntime\tshare\n")
+		}
 		for _, c := range r.Cgroups {
 			max := "max"
 			if c.QuotaUS > 0 {
 				max = fmt.Sprintf("%d %d", c.QuotaUS, c.PeriodUS)
 			}
-			fmt.Fprintf(tw, "  %s\t%d\t%s\t%d\t%s\t%s\n", c.Path, c.Weight, max, c.Tasks, Dur(float64(c.RuntimeNS)), pct(c.Share))
+			weight := fmt.Sprint(c.Weight)
+			if c.Idle {
+				weight = "idle"
+			}
+			if !limits {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\t%s\n", c.Path, weight, max, c.Tasks, Dur(float64(c.RuntimeNS)), pct(c.Share))
+				continue
+			}
+			burst, periods, thr, thrTime := "-", "-", "-", "-"
+			if c.BurstUS > 0 {
+				burst = fmt.Sprint(c.BurstUS)
+			}
+			if bw := c.Bandwidth; bw != nil {
+				periods, thr = fmt.Sprint(bw.NrPeriods), fmt.Sprint(bw.NrThrottled)
+				thrTime = Dur(float64(bw.ThrottledUS) * 1000)
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", c.Path, weight, max, burst, c.Tasks,
+				Dur(float64(c.RuntimeNS)), pct(c.Share), periods, thr, thrTime)
 		}
 		tw.Flush()
 	}
