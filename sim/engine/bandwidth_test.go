@@ -126,3 +126,30 @@ groups:
 		t.Errorf("cgroups ran %d + %d ns, want the whole second", i.RuntimeNS, n.RuntimeNS)
 	}
 }
+
+// Under a sched_ext scheduler the fair class's bandwidth control does not
+// apply: a cpu.max cgroup's tasks run unthrottled and its cpu.stat
+// figures stay zero.
+func TestCgroupBandwidthUnderExt(t *testing.T) {
+	w, err := parse(`
+cgroups: [{path: /a, max: "20ms 100ms", burst: 5ms}]
+groups:
+  - {name: a, count: 2, cgroup: /a, program: [{run: 10s}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(Config{Machine: machine(t, "1x1x2x1"), Workload: w, Duration: 1000 * ms, Effects: noFx, Scheduler: &tickCounter{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cg := res.Cgroups[0]
+	if cg.Path != "/a" || cg.Bandwidth == nil || cg.BurstUS != 5000 {
+		t.Fatalf("cgroup %+v, want /a with burst 5000 and bandwidth figures", cg)
+	}
+	if *cg.Bandwidth != (metrics.CgroupBandwidth{}) {
+		t.Errorf("cpu.stat under sched_ext %+v, want zeros", *cg.Bandwidth)
+	}
+	if cg.RuntimeNS < 1990*ms {
+		t.Errorf("ran %d ns, want both CPUs for the whole second", cg.RuntimeNS)
+	}
+}
