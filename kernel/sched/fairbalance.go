@@ -82,6 +82,23 @@ type sgStats struct {
 	kind                    int
 }
 
+// classify sets the group's kind from its task count against its CPUs and,
+// for a busy group, its average load per capacity (group_classify() and
+// the avg_load of update_sg_lb_stats(), without PELT).
+func (s *sgStats) classify() {
+	switch {
+	case s.nrRunning > s.weight:
+		s.kind = groupOverloaded
+	case s.nrRunning == s.weight && s.weight > 0:
+		s.kind = groupFullyBusy
+	default:
+		s.kind = groupHasSpare
+	}
+	if s.kind != groupHasSpare && s.capacity > 0 {
+		s.avgLoad = s.load * 1024 / s.capacity
+	}
+}
+
 // spanUnion returns the sorted union of sorted a and b, a itself when it
 // already holds b.
 func spanUnion(a, b []int) []int {
@@ -337,17 +354,7 @@ func (fc *fairClass) sgLBStats(g []int) sgStats {
 			s.idleCPUs++
 		}
 	}
-	switch {
-	case s.nrRunning > s.weight:
-		s.kind = groupOverloaded
-	case s.nrRunning == s.weight && s.weight > 0:
-		s.kind = groupFullyBusy
-	default:
-		s.kind = groupHasSpare
-	}
-	if s.kind != groupHasSpare && s.capacity > 0 {
-		s.avgLoad = s.load * 1024 / s.capacity
-	}
+	s.classify()
 	return s
 }
 
@@ -690,17 +697,7 @@ func (fc *fairClass) sgWakeupStats(g []int, p *Task) (sgStats, bool) {
 			s.idleCPUs++
 		}
 	}
-	switch {
-	case s.nrRunning > s.weight:
-		s.kind = groupOverloaded
-	case s.nrRunning == s.weight && s.weight > 0:
-		s.kind = groupFullyBusy
-	default:
-		s.kind = groupHasSpare
-	}
-	if s.kind != groupHasSpare && s.capacity > 0 {
-		s.avgLoad = s.load * 1024 / s.capacity
-	}
+	s.classify()
 	return s, allowed
 }
 
