@@ -33,9 +33,31 @@ type bandwidth struct {
 	idle                 bool
 	// throttled lists the group's throttled queues, oldest first.
 	throttled []*fairRQ
-	// NrPeriods and NrThrottled are cpu.stat's nr_periods and
-	// nr_throttled.
+	// runtimeSnap is the pool right after the last refill
+	// (runtime_snap): what the period's net use is measured against.
+	runtimeSnap uint64
+	// cpu.stat's nr_periods, nr_throttled, throttled time (ns, summed
+	// over the queues when they are unthrottled), nr_bursts and burst
+	// time (ns).
 	nrPeriods, nrThrottled uint64
+	throttledTime          uint64
+	nrBurst, burstTime     uint64
+	clocks                 []throttleClock // by CPU
+}
+
+// refill mirrors __refill_cfs_bandwidth_runtime(): add a quota to the
+// pool, capped at quota+burst; when the period's net use exceeded the
+// quota, the excess came from banked runtime and counts as a burst.
+func (b *bandwidth) refill() {
+	if !b.enabled() {
+		return
+	}
+	if used := int64(b.runtimeSnap) - int64(b.runtime) - int64(b.quota); used > 0 {
+		b.burstTime += uint64(used)
+		b.nrBurst++
+	}
+	b.runtime = min(b.runtime+b.quota, b.quota+b.burst)
+	b.runtimeSnap = b.runtime
 }
 
 func (b *bandwidth) enabled() bool { return b.quota != runtimeInf }
@@ -54,7 +76,7 @@ func (b *bandwidth) init(cg *Cgroup) {
 		}
 	}
 	if b.enabled() {
-		b.runtime = min(b.runtime+b.quota, b.quota+b.burst)
+		b.refill()
 	} else {
 		b.runtime = 0
 	}
@@ -128,8 +150,7 @@ func (fc *fairClass) doPeriod(tg *taskGroup) bool {
 	}
 	throttled := len(b.throttled) > 0
 	b.nrPeriods++
-	// __refill_cfs_bandwidth_runtime()
-	b.runtime = min(b.runtime+b.quota, b.quota+b.burst)
+	b.refill()
 	if b.idle && !throttled {
 		return true
 	}
@@ -210,14 +231,16 @@ func (fc *fairClass) returnRuntime(f *fairRQ) {
 // checkEnqueueThrottle mirrors check_enqueue_throttle(): an idle queue
 // about to get its first entity takes runtime now and is throttled right
 // away when there is none.
+// The caller queues an entity on f next, so a throttled f's throttled
+// time starts now.
 func (fc *fairClass) checkEnqueueThrottle(f *fairRQ) {
-	if !f.runtimeEnabled || f.curr != nil || f.throttled {
-		return
+	if f.runtimeEnabled && f.curr == nil && !f.throttled {
+		fc.accountRuntime(f, 0)
+		if f.runtimeRemaining <= 0 {
+			fc.throttle(f)
+		}
 	}
-	fc.accountRuntime(f, 0)
-	if f.runtimeRemaining <= 0 {
-		fc.throttle(f)
-	}
+	fc.startThrottledClock(f)
 }
 
 // checkRuntime mirrors check_cfs_rq_runtime() on each level of p's
@@ -256,6 +279,9 @@ func (fc *fairClass) throttle(f *fairRQ) bool {
 	b.throttled = append(b.throttled, f)
 	throttleWalk(f.tg, f.rq.CPU, 1)
 	f.throttled = true
+	if f.nr > 0 {
+		fc.startThrottledClock(f)
+	}
 	delta := f.hNr
 	se := f.se
 	for ; se != nil; se = se.parent {
@@ -290,6 +316,10 @@ func (fc *fairClass) unthrottle(f *fairRQ) {
 	fc.UpdateCurr(rq)
 	f.throttled = false
 	b := &f.tg.bw
+	if tc := b.clockOf(rq.CPU); tc.set {
+		b.throttledTime += rq.Clock() - tc.at
+		*tc = throttleClock{}
+	}
 	for i, q := range b.throttled {
 		if q == f {
 			b.throttled = append(b.throttled[:i], b.throttled[i+1:]...)
@@ -322,6 +352,7 @@ func (fc *fairClass) enqueueUp(f *fairRQ) {
 		q.updateMin()
 		q.hNr += delta
 		if q.throttled {
+			fc.startThrottledClock(q)
 			return
 		}
 	}
@@ -333,6 +364,66 @@ func (fc *fairClass) enqueueUp(f *fairRQ) {
 		}
 	}
 	f.rq.NrRunning += delta
+}
+
+// throttleClock is cfs_rq->throttled_clock of a group's queue on one CPU:
+// since when the throttled queue has held tasks.
+type throttleClock struct {
+	at  uint64
+	set bool
+}
+
+// clockOf returns the throttle clock of the group's queue on cpu.
+func (b *bandwidth) clockOf(cpu int) *throttleClock {
+	for len(b.clocks) <= cpu {
+		b.clocks = append(b.clocks, throttleClock{})
+	}
+	return &b.clocks[cpu]
+}
+
+// startThrottledClock starts f's throttle clock if f is throttled and the
+// clock is not running: an empty throttled queue's time does not count as
+// throttled until an entity is queued on it (throttle_cfs_rq(),
+// enqueue_entity()).
+func (fc *fairClass) startThrottledClock(f *fairRQ) {
+	if !f.throttled {
+		return
+	}
+	if tc := f.tg.bw.clockOf(f.rq.CPU); !tc.set {
+		*tc = throttleClock{at: fc.core.host.Now(), set: true}
+	}
+}
+
+// CPUStat is a cgroup's cpu.stat bandwidth figures
+// (cpu_extra_stat_show()), in ns where the kernel shows us.
+type CPUStat struct {
+	NrPeriods, NrThrottled uint64
+	// ThrottledNS is throttled_usec in ns: the time the group's queues
+	// spent throttled with tasks queued, summed over CPUs. As in the
+	// kernel, a queue's stint is added when it is unthrottled: a queue
+	// still throttled when read has not contributed its current stint.
+	ThrottledNS uint64
+	// NrBursts and BurstNS count the periods whose net use exceeded the
+	// quota, and by how much in total (nr_bursts, burst_usec).
+	NrBursts, BurstNS uint64
+	// Pool is the runtime left in the group's pool (not in cpu.stat).
+	Pool uint64
+}
+
+// CPUStat returns cg's cpu.stat bandwidth figures; zeros for a cgroup the
+// fair class has no group for.
+func (c *Core) CPUStat(cg *Cgroup) CPUStat {
+	tg := cg.fair
+	if tg == nil {
+		return CPUStat{}
+	}
+	b := &tg.bw
+	return CPUStat{
+		NrPeriods: b.nrPeriods, NrThrottled: b.nrThrottled,
+		ThrottledNS: b.throttledTime,
+		NrBursts:    b.nrBurst, BurstNS: b.burstTime,
+		Pool: b.runtime,
+	}
 }
 
 // BandwidthStats returns cg's cpu.stat bandwidth counters (nr_periods,
