@@ -34,21 +34,28 @@ groups:
 		throttled                 uint64
 		throttledUS, tolUS, runMS uint64
 		wantBurstUS               uint64
+		nrBursts, burstUS         uint64 // cpu.stat's
 	}{
 		// Both queues run 10 ms of each period and sit throttled for
-		// the other 90: 10 periods x 2 CPUs x 90 ms. The period timer
-		// fires at 100..900 ms (the one at 1 s is the run's end).
+		// the other 90. The period timer fires at 100..900 ms (the one
+		// at 1 s is the run's end), so 9 periods x 2 CPUs x 90 ms: as in
+		// the kernel, the stints still open at the end are not counted.
 		{"2 hogs, 20ms/100ms, 2 CPUs", `
 cgroups: [{path: /a, max: "20ms 100ms"}]
 groups:
-  - {name: a, count: 2, cgroup: /a, program: [{run: 10s}]}`, [2]uint64{9, 10}, 9, 1_800_000, 20_000, 200, 0},
+  - {name: a, count: 2, cgroup: /a, program: [{run: 10s}]}`, [2]uint64{9, 10}, 9, 1_620_000, 1_000, 200, 0, 0, 0},
 		// Without burst every wake-up of the pair is throttled (4 of
-		// them in the run); each waits for the next period.
-		{"bursty, no burst", fmt.Sprintf(bursty, ""), [2]uint64{7, 9}, 4, 392_000, 40_000, 118, 0},
+		// them closed in the run); each waits for the next period,
+		// about 2 CPUs x 40 ms. The wake-up at 950 ms is throttled
+		// until after the end: not counted.
+		{"bursty, no burst", fmt.Sprintf(bursty, ""), [2]uint64{7, 9}, 4, 314_000, 4_000, 118, 0, 0, 0},
 		// With a 20 ms burst the unused runtime of the idle period
 		// carries over; only the first wake-up (the pool starts at the
-		// quota) is throttled, 160..200 ms on both CPUs.
-		{"bursty, burst 20ms", fmt.Sprintf(bursty, ", burst: 20ms"), [2]uint64{7, 9}, 1, 80_000, 4_000, 120, 20_000},
+		// quota) is throttled, 160..200 ms on both CPUs. The wake-ups
+		// at 350, 550 and 750 ms use 24 ms of a 40 ms pool in their
+		// period: 3 bursts of 4 ms (the one at 950 ms has no refill
+		// before the end).
+		{"bursty, burst 20ms", fmt.Sprintf(bursty, ", burst: 20ms"), [2]uint64{7, 9}, 1, 80_000, 4_000, 120, 20_000, 3, 12_000},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -70,6 +77,9 @@ groups:
 			}
 			if d := int64(bw.ThrottledUS) - int64(c.throttledUS); d < -int64(c.tolUS) || d > int64(c.tolUS) {
 				t.Errorf("throttled_usec %d, want %d ± %d", bw.ThrottledUS, c.throttledUS, c.tolUS)
+			}
+			if bw.NrBursts != c.nrBursts || bw.BurstUS != c.burstUS {
+				t.Errorf("nr_bursts %d burst_usec %d, want %d %d", bw.NrBursts, bw.BurstUS, c.nrBursts, c.burstUS)
 			}
 			if got := cg.RuntimeNS / uint64(ms); got+2 < c.runMS || got > c.runMS+2 {
 				t.Errorf("ran %d ms, want %d ± 2", got, c.runMS)

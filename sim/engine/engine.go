@@ -219,10 +219,6 @@ type Engine struct {
 	// puts it back so the next run on it starts the same.
 	boot []topo.CPU
 
-	// limited lists the cgroups with a cpu.max quota, in declaration
-	// order, for their throttled time.
-	limited []*bwCgroup
-
 	warnings []string
 	err      error
 	exitInfo *metrics.ExitInfo
@@ -373,9 +369,6 @@ func (e *Engine) setup() error {
 			return fmt.Errorf("cgroup %s: cpu.max: %w", c.Path, err)
 		}
 		e.cgroups[c.Path] = cg
-		if c.QuotaUS > 0 {
-			e.limited = append(e.limited, &bwCgroup{path: c.Path, cg: cg})
-		}
 	}
 	for i, g := range w.Groups {
 		gs := &group{idx: i, w: g, rec: e.rec.AddGroup(g.Name), policy: policyOf(g.Policy), cg: e.cgroups[g.Cgroup]}
@@ -721,7 +714,6 @@ func (e *Engine) Run() (*metrics.Results, error) {
 			break
 		}
 		ev := e.q.pop()
-		e.chargeThrottled(ev.at)
 		e.now = ev.at
 		e.events++
 		e.dispatch(&ev)
@@ -740,7 +732,6 @@ func (e *Engine) Run() (*metrics.Results, error) {
 	if stop == "duration" && e.q.len() == 0 {
 		stop = "no more events"
 	}
-	e.chargeThrottled(e.end)
 	e.now = e.end
 	for _, c := range e.cpus {
 		if c != nil && c.curr != nil {
@@ -880,14 +871,12 @@ func (e *Engine) results(stop string) *metrics.Results {
 			c.Weight = cg.Weight
 			if cg.QuotaUS != math.MaxUint64 {
 				c.QuotaUS, c.PeriodUS, c.BurstUS = cg.QuotaUS, cg.PeriodUS, cg.BurstUS
-				bw := &metrics.CgroupBandwidth{}
-				bw.NrPeriods, bw.NrThrottled, _ = e.core.BandwidthStats(cg)
-				for _, l := range e.limited {
-					if l.cg == cg {
-						bw.ThrottledUS = l.throttledNS / 1000
-					}
+				st := e.core.CPUStat(cg)
+				c.Bandwidth = &metrics.CgroupBandwidth{
+					NrPeriods: st.NrPeriods, NrThrottled: st.NrThrottled,
+					ThrottledUS: st.ThrottledNS / 1000,
+					NrBursts:    st.NrBursts, BurstUS: st.BurstNS / 1000,
 				}
-				c.Bandwidth = bw
 			}
 			c.Idle = cg.Idle
 		}
@@ -913,30 +902,4 @@ func Run(cfg Config) (*metrics.Results, error) {
 		return nil, err
 	}
 	return e.Run()
-}
-
-// bwCgroup is a cgroup with a cpu.max quota and the time its per-CPU
-// queues have spent throttled so far.
-type bwCgroup struct {
-	path        string
-	cg          *sched.Cgroup
-	throttledNS uint64
-}
-
-// chargeThrottled adds the time from now to at to the throttled time of
-// every throttled queue of a limited cgroup: cpu.stat's throttled_usec
-// sums throttled time over a group's CPUs. Throttling changes only inside
-// events, so sampling it between them is exact.
-func (e *Engine) chargeThrottled(at uint64) {
-	if len(e.limited) == 0 || at <= e.now {
-		return
-	}
-	d := at - e.now
-	for _, l := range e.limited {
-		for _, c := range e.cpus {
-			if c != nil && e.core.Throttled(l.cg, c.id) {
-				l.throttledNS += d
-			}
-		}
-	}
 }

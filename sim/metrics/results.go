@@ -122,6 +122,8 @@ type CgroupBandwidth struct {
 	NrPeriods   uint64 `json:"nr_periods"`
 	NrThrottled uint64 `json:"nr_throttled"`
 	ThrottledUS uint64 `json:"throttled_usec"`
+	NrBursts    uint64 `json:"nr_bursts"`
+	BurstUS     uint64 `json:"burst_usec"`
 }
 
 // CPUResult is one CPU's figures.

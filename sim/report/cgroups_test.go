@@ -44,11 +44,23 @@ func TestTextCgroupBandwidth(t *testing.T) {
 
 	r := base()
 	r.Cgroups[0].QuotaUS, r.Cgroups[0].PeriodUS, r.Cgroups[0].BurstUS = 20000, 100000, 10000
-	r.Cgroups[0].Bandwidth = &metrics.CgroupBandwidth{NrPeriods: 10, NrThrottled: 9, ThrottledUS: 1_800_000}
+	r.Cgroups[0].Bandwidth = &metrics.CgroupBandwidth{NrPeriods: 10, NrThrottled: 9, ThrottledUS: 1_800_000, NrBursts: 3, BurstUS: 12_000}
 	got := lines(r)
 	want = []string{
+		"  path  weight  cpu.max       burst  tasks  runtime  share  periods  throttled  throttled time  bursts  burst time",
+		"  /a    100     20000 100000  10000  2      200ms    50.0%  10       9          1.80s           3       12.0ms",
+		"  /b    idle    max           -      1      200ms    50.0%  -        -          -               -       -",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("with a limit and a burst:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// Without a burst the burst columns are left out.
+	r.Cgroups[0].BurstUS = 0
+	got = lines(r)
+	want = []string{
 		"  path  weight  cpu.max       burst  tasks  runtime  share  periods  throttled  throttled time",
-		"  /a    100     20000 100000  10000  2      200ms    50.0%  10       9          1.80s",
+		"  /a    100     20000 100000  -      2      200ms    50.0%  10       9          1.80s",
 		"  /b    idle    max           -      1      200ms    50.0%  -        -          -",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

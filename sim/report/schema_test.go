@@ -42,7 +42,7 @@ func full() *metrics.Results {
 	res.Run = metrics.RunInfo{Scheduler: "builtin:x", Topology: "1x1x2x1", CPUs: 2, Workload: "w", DurationNS: 1e9, Seed: 1, HZ: 1000, StopReason: "duration", EventsTotal: 9}
 	res.Cgroups[1].Weight, res.Cgroups[1].QuotaUS, res.Cgroups[1].PeriodUS = 100, 50000, 100000
 	res.Cgroups[1].BurstUS, res.Cgroups[1].Idle = 10000, true
-	res.Cgroups[1].Bandwidth = &metrics.CgroupBandwidth{NrPeriods: 10, NrThrottled: 4, ThrottledUS: 120000}
+	res.Cgroups[1].Bandwidth = &metrics.CgroupBandwidth{NrPeriods: 10, NrThrottled: 4, ThrottledUS: 120000, NrBursts: 2, BurstUS: 5000}
 	res.Scheduler = metrics.SchedulerResult{Name: "builtin:x", Kind: "bpf",
 		Ops:     []metrics.OpCount{{Op: "enqueue", Calls: 4, Insns: 40, InsnsPerCall: 10}},
 		Exit:    &metrics.ExitInfo{Kind: "error", Reason: "runtime error", Msg: "boom", AtNS: 5e8},

@@ -112,12 +112,19 @@ func Text(w io.Writer, r *metrics.Results) error {
 		tw = tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 		// The bandwidth columns appear only when some cgroup has a
 		// cpu.max quota.
-		limits := false
+		// Bandwidth columns when a cgroup has cpu.max, burst columns
+		// (cpu.stat's nr_bursts, burst_usec) when one has a burst too.
+		limits, bursts := false, false
 		for _, c := range r.Cgroups {
 			limits = limits || c.Bandwidth != nil
+			bursts = bursts || (c.Bandwidth != nil && c.BurstUS > 0)
 		}
 		if limits {
-			fmt.Fprintf(tw, "  path\tweight\tcpu.max\tburst\ttasks\truntime\tshare\tperiods\tthrottled\tthrottled time\n")
+			fmt.Fprintf(tw, "  path\tweight\tcpu.max\tburst\ttasks\truntime\tshare\tperiods\tthrottled\tthrottled time")
+			if bursts {
+				fmt.Fprintf(tw, "\tbursts\tburst time")
+			}
+			fmt.Fprintf(tw, "\n")
 		} else {
 			fmt.Fprintf(tw, "  path\tweight\tcpu.max\ttasks\truntime\tshare\n")
 		}
@@ -134,16 +141,23 @@ func Text(w io.Writer, r *metrics.Results) error {
 				fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\t%s\n", c.Path, weight, max, c.Tasks, Dur(float64(c.RuntimeNS)), pct(c.Share))
 				continue
 			}
-			burst, periods, thr, thrTime := "-", "-", "-", "-"
+			burst, periods, thr, thrTime, nrBursts, burstTime := "-", "-", "-", "-", "-", "-"
 			if c.BurstUS > 0 {
 				burst = fmt.Sprint(c.BurstUS)
 			}
 			if bw := c.Bandwidth; bw != nil {
 				periods, thr = fmt.Sprint(bw.NrPeriods), fmt.Sprint(bw.NrThrottled)
 				thrTime = Dur(float64(bw.ThrottledUS) * 1000)
+				if c.BurstUS > 0 {
+					nrBursts, burstTime = fmt.Sprint(bw.NrBursts), Dur(float64(bw.BurstUS)*1000)
+				}
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", c.Path, weight, max, burst, c.Tasks,
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s", c.Path, weight, max, burst, c.Tasks,
 				Dur(float64(c.RuntimeNS)), pct(c.Share), periods, thr, thrTime)
+			if bursts {
+				fmt.Fprintf(tw, "\t%s\t%s", nrBursts, burstTime)
+			}
+			fmt.Fprintf(tw, "\n")
 		}
 		tw.Flush()
 	}
