@@ -163,3 +163,41 @@ groups:
 		t.Errorf("ran %d ns, want both CPUs for the whole second", cg.RuntimeNS)
 	}
 }
+
+// A limited parent whose tasks are all in its children is listed with its
+// cpu.stat figures: two hogs in /a/x and /a/y under /a's 20ms/100ms on 2
+// CPUs are throttled as the flat case (/a's queues throttled 90 ms of
+// each of the 9 closed periods on both CPUs). Unlimited taskless cgroups
+// stay out of the results.
+func TestCgroupLimitedParentListed(t *testing.T) {
+	r := simYAML(t, machine(t, "1x1x2x1"), `
+cgroups: [{path: /a, max: "20ms 100ms"}, {path: /a/x}, {path: /a/y}, {path: /z}]
+groups:
+  - {name: x, cgroup: /a/x, program: [{run: 10s}]}
+  - {name: y, cgroup: /a/y, program: [{run: 10s}]}`, 1000*ms, noFx)
+	checkConsistent(t, r)
+	var paths []string
+	for _, c := range r.res.Cgroups {
+		paths = append(paths, c.Path)
+	}
+	if fmt.Sprint(paths) != "[/a /a/x /a/y]" {
+		t.Fatalf("cgroups %v, want [/a /a/x /a/y]", paths)
+	}
+	a := cgroupResult(t, r, "/a")
+	if a.Tasks != 0 || a.RuntimeNS != 0 || a.QuotaUS != 20_000 || a.Bandwidth == nil {
+		t.Fatalf("/a %+v, want no tasks of its own, cpu.max and bandwidth figures", a)
+	}
+	want := metrics.CgroupBandwidth{NrPeriods: 9, NrThrottled: 9, ThrottledUS: 1_620_000}
+	if *a.Bandwidth != want {
+		t.Errorf("/a cpu.stat %+v, want %+v", *a.Bandwidth, want)
+	}
+	for _, p := range []string{"/a/x", "/a/y"} {
+		c := cgroupResult(t, r, p)
+		if c.Tasks != 1 || c.Bandwidth != nil {
+			t.Errorf("%s %+v, want 1 task and no bandwidth figures", p, c)
+		}
+		if got := c.RuntimeNS / uint64(ms); got+2 < 100 || got > 102 {
+			t.Errorf("%s ran %d ms, want 100 ± 2 (10 ms per period)", p, got)
+		}
+	}
+}

@@ -369,6 +369,11 @@ func (e *Engine) setup() error {
 			return fmt.Errorf("cgroup %s: cpu.max: %w", c.Path, err)
 		}
 		e.cgroups[c.Path] = cg
+		if c.QuotaUS > 0 {
+			// A limited cgroup is listed even without tasks of its
+			// own: its cpu.stat figures bound its children.
+			e.rec.AddCgroup(c.Path)
+		}
 	}
 	for i, g := range w.Groups {
 		gs := &group{idx: i, w: g, rec: e.rec.AddGroup(g.Name), policy: policyOf(g.Policy), cg: e.cgroups[g.Cgroup]}

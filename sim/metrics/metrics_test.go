@@ -98,3 +98,30 @@ func TestRecorder(t *testing.T) {
 		t.Errorf("task a %+v", ta)
 	}
 }
+
+// Declared cgroups are listed, sorted with the task cgroups, even without
+// tasks; a declared cgroup that also holds tasks is listed once.
+func TestRecorderDeclaredCgroups(t *testing.T) {
+	r := NewRecorder(1, 1e9, 1)
+	g := r.AddGroup("g")
+	r.AddCgroup("/p")
+	r.AddCgroup("/b/c")
+	a := r.NewTask(1, "a", g, "/b/c", 1024, 0)
+	r.NewTask(2, "b", g, "/a", 1024, 0)
+	r.SwitchIn(a, 0, 0)
+	r.SwitchOut(a, 4e8, false, false)
+	res := r.Finish(1e9, []int{0}, false)
+	want := []CgroupResult{
+		{Path: "/a", Tasks: 1},
+		{Path: "/b/c", Tasks: 1, RuntimeNS: 4e8, Share: 1},
+		{Path: "/p"},
+	}
+	if len(res.Cgroups) != len(want) {
+		t.Fatalf("cgroups %+v, want %+v", res.Cgroups, want)
+	}
+	for i := range want {
+		if res.Cgroups[i] != want[i] {
+			t.Errorf("cgroup %d %+v, want %+v", i, res.Cgroups[i], want[i])
+		}
+	}
+}

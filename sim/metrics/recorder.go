@@ -65,11 +65,14 @@ type cpuRec struct {
 // Recorder accumulates a run's measurements.
 type Recorder struct {
 	groups []*groupRec
-	tasks  []*TaskRec
-	cpus   []cpuRec
-	binNS  uint64
-	nbins  int
-	cdf    bool
+	// cgroups are the declared cgroups, listed in the results whether
+	// or not they hold tasks.
+	cgroups []string
+	tasks   []*TaskRec
+	cpus    []cpuRec
+	binNS   uint64
+	nbins   int
+	cdf     bool
 }
 
 // NewRecorder records for nCPUIDs CPU ids over a run of duration ns,
@@ -95,6 +98,11 @@ func (r *Recorder) AddGroup(name string) int {
 	r.groups = append(r.groups, &groupRec{name: name, wait: NewHist(), wake: NewHist(), iter: NewHist(), req: NewHist()})
 	return len(r.groups) - 1
 }
+
+// AddCgroup declares a cgroup so that the results list it even when no
+// task is in it at the end (a limited parent whose tasks are all in its
+// children still has cpu.stat figures).
+func (r *Recorder) AddCgroup(path string) { r.cgroups = append(r.cgroups, path) }
 
 // NewTask starts a task's record; it is runnable from now (a new task's
 // first wait counts as a wakeup latency, as wakeup_new is a wakeup).
@@ -236,6 +244,11 @@ func (r *Recorder) Finish(end uint64, cpus []int, withTasks bool) *Results {
 	}
 	ag := make([]agg, len(r.groups))
 	cg := map[string]*CgroupResult{}
+	for _, p := range r.cgroups {
+		if cg[p] == nil {
+			cg[p] = &CgroupResult{Path: p}
+		}
+	}
 	for _, t := range r.tasks {
 		a := &ag[t.Group]
 		a.tasks++
