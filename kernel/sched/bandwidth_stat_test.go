@@ -6,9 +6,9 @@ import (
 	"github.com/scxsim/scxsim/kernel/sched/schedtest"
 )
 
-// throttleGapNS is the time between a throttled hog's tick and its queue
-// being throttled at the reschedule (the rig's switch cost): not
-// throttled time.
+// throttleGapNS is the time between the tick that finds a hog out of
+// runtime and its queue being throttled at the reschedule: the rig's
+// resched delivery latency (schedtest IPILatency). Not throttled time.
 const throttleGapNS = 1000
 
 // A lone hog on one CPU under 20ms/100ms runs 24 ms in the first period
