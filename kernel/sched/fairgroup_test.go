@@ -110,6 +110,16 @@ type hogDef struct {
 	want float64 // share of one CPU over the run
 }
 
+// spawnHogs starts one CPU hog per definition, in order.
+func (r *rig) spawnHogs(t *testing.T, hogs []hogDef) []*sched.Task {
+	t.Helper()
+	var ps []*sched.Task
+	for _, h := range hogs {
+		ps = append(ps, r.spawn(t, h.cg, h.cpu, h.nice, schedtest.Behavior{}))
+	}
+	return ps
+}
+
 // Hogs in cgroups share CPUs by cpu.weight at every level, then by nice
 // within a group.
 func TestGroupShares(t *testing.T) {
@@ -149,10 +159,7 @@ func TestGroupShares(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := newRig(t, c.spec, c.cgs)
-			var ps []*sched.Task
-			for _, h := range c.hogs {
-				ps = append(ps, r.spawn(t, h.cg, h.cpu, h.nice, schedtest.Behavior{}))
-			}
+			ps := r.spawnHogs(t, c.hogs)
 			const dur = 2000 * ms
 			r.run(t, dur)
 			for i, h := range c.hogs {
@@ -269,10 +276,7 @@ func TestBandwidth(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := newRig(t, c.spec, c.cgs)
-			var ps []*sched.Task
-			for _, h := range c.hogs {
-				ps = append(ps, r.spawn(t, h.cg, h.cpu, h.nice, schedtest.Behavior{}))
-			}
+			ps := r.spawnHogs(t, c.hogs)
 			const dur = 1000 * ms
 			r.run(t, dur)
 			// Quota is per group: how it splits between CPUs depends on
